@@ -1,0 +1,5 @@
+-- One user of the transaction's organization.
+-- $1 org_id uuid, $2 id uuid. Returns zero or one row (zero also for another organization's id).
+select id, email, display_name, role, created_at, updated_at
+from app.users
+where org_id = $1 and id = $2

@@ -1,0 +1,8 @@
+-- A page of the organization's users in id (creation) order, keyset-paginated.
+-- $1 org_id uuid, $2 after_id uuid or NULL for the first page, $3 row limit int8
+-- (the service asks for one more than the page size to know whether a next page exists).
+select id, email, display_name, role, created_at, updated_at
+from app.users
+where org_id = $1 and ($2::uuid is null or id > $2::uuid)
+order by id
+limit $3

@@ -1,0 +1,154 @@
+//! [`JsonBody`]: the JSON request payload of every operation. It differs from poem-openapi's
+//! `Json` in what it reports: a body over the size limit is 413, malformed JSON is 400, and a
+//! value that does not fit the schema is 422 with `details` naming the field (poem-openapi's
+//! own messages name types, not fields).
+
+use poem::error::ReadBodyError;
+use poem::{Request, RequestBody};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseFromJSON, Type};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, FieldError};
+
+/// The largest accepted request body, stored in the request data by the app.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub u64);
+
+/// The fallback when no [`BodyLimit`] is configured (64 KiB).
+const DEFAULT_BODY_LIMIT: u64 = 65_536;
+
+/// A JSON request body of type `T`. `T` derives both poem-openapi's `Object` (schema and
+/// validators) and serde's `Deserialize` (to locate the field behind an error).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: Type> Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(), Ok(mime)
+            if mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + ParseFromJSON + DeserializeOwned> ParsePayload for JsonBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let limit = request
+            .data::<BodyLimit>()
+            .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
+        let bytes = body
+            .take()
+            .map_err(read_error(limit))?
+            .into_bytes_limit(usize::try_from(limit).unwrap_or(usize::MAX))
+            .await
+            .map_err(read_error(limit))?;
+        Ok(Self(parse(&bytes).map_err(into_poem)?))
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + ParseFromJSON + DeserializeOwned);
+
+fn into_poem(err: AppError) -> poem::Error {
+    // The status is decided later, by the envelope middleware, from the AppError itself.
+    poem::Error::new(err, poem::http::StatusCode::BAD_REQUEST)
+}
+
+fn read_error(limit: u64) -> impl Fn(ReadBodyError) -> poem::Error {
+    move |err| {
+        into_poem(match err {
+            ReadBodyError::PayloadTooLarge => AppError::PayloadTooLarge { limit },
+            other => AppError::BadRequest {
+                code: "BAD_REQUEST",
+                message: format!("the request body could not be read: {other}"),
+                details: Vec::new(),
+            },
+        })
+    }
+}
+
+/// Parses and validates a body, reporting the offending field when it can.
+pub(crate) fn parse<T: ParseFromJSON + DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|err| AppError::BadRequest {
+            code: "MALFORMED_JSON",
+            message: format!("the request body is not valid JSON: {err}"),
+            details: Vec::new(),
+        })?;
+    if !value.is_object() {
+        return Err(AppError::validation("body", "must be a JSON object"));
+    }
+    match T::parse_from_json(Some(value)) {
+        Ok(parsed) => Ok(parsed),
+        Err(schema_err) => Err(AppError::Validation {
+            details: vec![locate::<T>(bytes, schema_err.message())],
+        }),
+    }
+}
+
+/// Names the field behind a schema error: serde knows the path of structural errors (a
+/// missing field, a wrong type, an unknown field); poem-openapi's validator messages carry
+/// the field name ("field `name` verification failed. maxLength(200)").
+fn locate<T: DeserializeOwned>(bytes: &[u8], schema_message: &str) -> FieldError {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    if let Err(err) = serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        let path = err.path().to_string();
+        let inner = err.into_inner().to_string();
+        let message = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
+        let field = if path == "." {
+            // Missing and unknown fields are reported at the parent: the name is in the message.
+            backticked(&message).unwrap_or("body").to_owned()
+        } else {
+            path
+        };
+        return FieldError::new(field, message);
+    }
+    if let Some(rest) = schema_message.split("field `").nth(1)
+        && let Some((field, reason)) = rest.split_once('`')
+    {
+        let reason = reason
+            .trim_start_matches(" verification failed.")
+            .split(" (occurred while")
+            .next()
+            .unwrap_or(reason)
+            .trim();
+        return FieldError::new(field, format!("does not satisfy {reason}"));
+    }
+    FieldError::new("body", schema_message.to_owned())
+}
+
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+/// Collects every invalid field at once, so a client can show them all.
+pub(crate) fn field<T>(
+    errors: &mut Vec<FieldError>,
+    name: &str,
+    parsed: Result<T, &'static str>,
+) -> Option<T> {
+    parsed
+        .map_err(|message| errors.push(FieldError::new(name, message)))
+        .ok()
+}
+
+pub(crate) fn finish<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, AppError> {
+    match value {
+        Some(value) if errors.is_empty() => Ok(value),
+        _ => Err(AppError::Validation { details: errors }),
+    }
+}

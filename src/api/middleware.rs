@@ -1,0 +1,297 @@
+//! The outermost layer of every request: request id (accepted when well-formed, else made),
+//! body-size limit from `Content-Length`, panic capture, the error envelope for every error
+//! that was not produced by an operation, and one log line per request.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
+use poem_openapi::error::{
+    AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+};
+
+use super::envelope::{ApiError, render, with_request_id};
+use crate::error::{AppError, FieldError};
+
+pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Which methods each path template of the spec accepts, for the `Allow` header of 405s.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AllowedMethods(Arc<Vec<(Vec<String>, String)>>);
+
+impl AllowedMethods {
+    pub(crate) fn from_spec(spec_json: &str) -> Self {
+        let Ok(spec) = serde_json::from_str::<serde_json::Value>(spec_json) else {
+            return Self::default();
+        };
+        let mut templates = BTreeMap::new();
+        if let Some(paths) = spec.get("paths").and_then(|p| p.as_object()) {
+            for (path, item) in paths {
+                let methods: Vec<String> = item
+                    .as_object()
+                    .map(|ops| ops.keys().map(|m| m.to_uppercase()).collect())
+                    .unwrap_or_default();
+                let segments = path.split('/').map(str::to_owned).collect();
+                templates.insert(path.clone(), (segments, methods.join(", ")));
+            }
+        }
+        Self(Arc::new(templates.into_values().collect()))
+    }
+
+    fn template(&self, path: &str) -> Option<&(Vec<String>, String)> {
+        let segments: Vec<&str> = path.split('/').collect();
+        self.0.iter().find(|(template, _)| {
+            template.len() == segments.len()
+                && template.iter().zip(&segments).all(|(t, s)| {
+                    (t.starts_with('{') && t.ends_with('}') && !s.is_empty()) || t == s
+                })
+        })
+    }
+
+    fn for_path(&self, path: &str) -> Option<&str> {
+        self.template(path).map(|(_, allow)| allow.as_str())
+    }
+
+    /// poem-openapi reports path parameters as `param0`, `param1`, ...: give them their
+    /// names from the spec's path template.
+    fn path_param_name(&self, path: &str, internal: &str) -> Option<String> {
+        let index: usize = internal.strip_prefix("param")?.parse().ok()?;
+        let (template, _) = self.template(path)?;
+        template
+            .iter()
+            .filter_map(|t| t.strip_prefix('{').and_then(|t| t.strip_suffix('}')))
+            .nth(index)
+            .map(str::to_owned)
+    }
+}
+
+pub(crate) fn wrap(
+    app: impl Endpoint + 'static,
+    body_limit: u64,
+    allowed: AllowedMethods,
+) -> impl Endpoint {
+    let allowed = Arc::new(allowed);
+    app.with(CatchPanic::new().with_handler(panic_response))
+        .around(move |next, req| {
+            let allowed = allowed.clone();
+            async move { Ok(handle(next, req, body_limit, &allowed).await) }
+        })
+}
+
+async fn handle<E: Endpoint>(
+    next: Arc<E>,
+    req: Request,
+    body_limit: u64,
+    allowed: &AllowedMethods,
+) -> Response {
+    let started = Instant::now();
+    let request_id: Arc<str> = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| is_valid_request_id(id))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string().into(), Into::into);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+
+    let mut response = with_request_id(request_id.clone(), async {
+        if declared_length(&req).is_some_and(|len| len > body_limit) {
+            return ApiError::from(AppError::PayloadTooLarge { limit: body_limit }).into_response();
+        }
+        match next.call(req).await {
+            Ok(resp) => {
+                let resp = resp.into_response();
+                if resp.status().is_client_error() || resp.status().is_server_error() {
+                    ensure_envelope(resp)
+                } else {
+                    resp
+                }
+            }
+            Err(err) => error_response(err, &method, &path, allowed),
+        }
+    })
+    .await;
+
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        target: "tenantry::http",
+        request_id = %request_id,
+        %method,
+        path = %path,
+        status,
+        latency_ms,
+        "request"
+    );
+    response
+}
+
+/// A panic in a handler becomes a generic 500 envelope; the panic message goes to the log
+/// through the panic hook, never to the client.
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::from(AppError::internal("a request handler panicked")).into_response()
+}
+
+fn declared_length(req: &Request) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// 1 to 128 characters from `[A-Za-z0-9._:-]`: safe to echo in headers, bodies and logs.
+pub(crate) fn is_valid_request_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// An error response from somewhere that did not use the envelope (a plain-text 4xx/5xx) is
+/// rewritten; envelope (JSON) responses pass unchanged.
+fn ensure_envelope(resp: Response) -> Response {
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    by_status(resp.status())
+}
+
+fn by_status(status: StatusCode) -> Response {
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("NOT_FOUND", "the requested resource was not found"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "METHOD_NOT_ALLOWED",
+            "this method is not allowed on this resource",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "the request body is too large"),
+        StatusCode::UNAUTHORIZED => ("UNAUTHENTICATED", "a bearer token is required"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("UNSUPPORTED_MEDIA_TYPE", "the request body must be JSON")
+        }
+        s if s.is_server_error() => ("INTERNAL_ERROR", "an unexpected error occurred"),
+        _ => ("BAD_REQUEST", "the request is invalid"),
+    };
+    let status = if status.is_server_error() {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        status
+    };
+    render(status, code, message)
+}
+
+/// Every error raised outside an operation body, as the envelope.
+fn error_response(
+    err: poem::Error,
+    method: &Method,
+    path: &str,
+    allowed: &AllowedMethods,
+) -> Response {
+    if err.is_from_response() {
+        // An operation's own ApiError: already an envelope.
+        return ensure_envelope(err.into_response());
+    }
+    let err = match err.downcast::<AppError>() {
+        Ok(app) => return ApiError::from(app).into_response(),
+        Err(err) => err,
+    };
+    let app = if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        Some(AppError::Validation {
+            details: vec![FieldError::new(e.name, param_reason(&e.reason))],
+        })
+    } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        let name = allowed
+            .path_param_name(path, e.name)
+            .unwrap_or_else(|| e.name.to_owned());
+        Some(AppError::Validation {
+            details: vec![FieldError::new(name, param_reason(&e.reason))],
+        })
+    } else if err.is::<ContentTypeError>() {
+        Some(AppError::UnsupportedMediaType)
+    } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        Some(AppError::BadRequest {
+            code: "MALFORMED_JSON",
+            message: e.reason.clone(),
+            details: Vec::new(),
+        })
+    } else if err.is::<AuthorizationError>() {
+        Some(AppError::Unauthenticated {
+            code: "UNAUTHENTICATED",
+            message: "a bearer token is required: send Authorization: Bearer <access token>",
+        })
+    } else {
+        None
+    };
+    if let Some(app) = app {
+        return ApiError::from(app).into_response();
+    }
+    let status = err.status();
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        let mut resp = by_status(status);
+        if let Some(allow) = allowed.for_path(path)
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            resp.headers_mut().insert(header::ALLOW, value);
+        }
+        return resp;
+    }
+    if status.is_server_error() {
+        tracing::error!(%method, path, error = %err, "unhandled error");
+    }
+    by_status(status)
+}
+
+fn param_reason(reason: &str) -> String {
+    reason
+        .split(" (occurred while")
+        .next()
+        .unwrap_or(reason)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_bounded_and_safe() {
+        assert!(is_valid_request_id("abc-123_x.y:z"));
+        assert!(!is_valid_request_id(""));
+        assert!(!is_valid_request_id(&"a".repeat(129)));
+        assert!(!is_valid_request_id("a b"));
+        assert!(!is_valid_request_id("a\r\nSet-Cookie: x"));
+        assert!(!is_valid_request_id("<script>"));
+    }
+
+    #[test]
+    fn path_templates_give_allowed_methods() {
+        let spec = r#"{"paths": {"/v1/users/{id}": {"get": {}, "patch": {}, "delete": {}}, "/v1/me": {"get": {}}}}"#;
+        let allowed = AllowedMethods::from_spec(spec);
+        assert_eq!(
+            allowed.for_path("/v1/users/123"),
+            Some("DELETE, GET, PATCH")
+        );
+        assert_eq!(allowed.for_path("/v1/me"), Some("GET"));
+        assert_eq!(allowed.for_path("/v1/nope"), None);
+        assert_eq!(
+            allowed
+                .path_param_name("/v1/users/123", "param0")
+                .as_deref(),
+            Some("id")
+        );
+    }
+}

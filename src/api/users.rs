@@ -1,0 +1,293 @@
+//! `/v1/users`: members of the caller's organization.
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::body::{JsonBody, field, finish};
+use super::envelope::ApiError;
+use super::security::BearerAuth;
+use crate::domain::{DisplayName, Email, Password, Role, UserId};
+use crate::repo::users::User;
+use crate::service::users::{CreateUser, DEFAULT_PAGE_SIZE, UpdateUser, parse_cursor};
+use crate::service::{self, AppState};
+
+pub(crate) struct UsersApi;
+
+/// A member's role: owners manage everything, admins manage users except owners, members
+/// read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RoleDto {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl From<RoleDto> for Role {
+    fn from(role: RoleDto) -> Self {
+        match role {
+            RoleDto::Owner => Role::Owner,
+            RoleDto::Admin => Role::Admin,
+            RoleDto::Member => Role::Member,
+        }
+    }
+}
+
+impl From<Role> for RoleDto {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Owner => RoleDto::Owner,
+            Role::Admin => RoleDto::Admin,
+            Role::Member => RoleDto::Member,
+        }
+    }
+}
+
+/// A member of an organization. Password hashes are never returned.
+#[derive(Debug, Object)]
+pub(crate) struct UserDto {
+    /// The user's id (UUIDv7).
+    id: Uuid,
+    /// Email address, lower-cased; unique within the organization.
+    email: String,
+    /// Display name.
+    display_name: String,
+    /// Role in the organization.
+    role: RoleDto,
+    /// When the user was created.
+    created_at: DateTime<Utc>,
+    /// When the user was last changed.
+    updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserDto {
+    fn from(user: User) -> Self {
+        Self {
+            id: *user.id.as_uuid(),
+            email: user.email,
+            display_name: user.display_name,
+            role: user.role.into(),
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// One page of users, oldest first.
+#[derive(Debug, Object)]
+pub(crate) struct UserPageDto {
+    /// The users of this page.
+    items: Vec<UserDto>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+/// A new member of the caller's organization.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateUserRequest {
+    /// Email address (stored lower-cased); unique within the organization.
+    #[oai(validator(min_length = 3, max_length = 254))]
+    email: String,
+    /// Display name, 1 to 200 characters.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    display_name: String,
+    /// Initial password, 8 to 128 characters.
+    #[oai(validator(min_length = 8, max_length = 128))]
+    password: String,
+    /// Role; `member` when omitted. Only owners may create owners.
+    #[serde(default)]
+    role: Option<RoleDto>,
+}
+
+/// Fields to change; omitted (or null) fields keep their value.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateUserRequest {
+    /// New email address.
+    #[oai(validator(min_length = 3, max_length = 254))]
+    #[serde(default)]
+    email: Option<String>,
+    /// New display name.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    #[serde(default)]
+    display_name: Option<String>,
+    /// New role (owners and admins only; never one's own).
+    #[serde(default)]
+    role: Option<RoleDto>,
+    /// New password, 8 to 128 characters.
+    #[oai(validator(min_length = 8, max_length = 128))]
+    #[serde(default)]
+    password: Option<String>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum ListUsersResponse {
+    /// A page of users.
+    #[oai(status = 200)]
+    Ok(Json<UserPageDto>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum CreateUserResponse {
+    /// The user was created.
+    #[oai(status = 201)]
+    Created(
+        Json<UserDto>,
+        /// The new user's URL.
+        #[oai(header = "Location")]
+        String,
+    ),
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum UserResponse {
+    /// The user.
+    #[oai(status = 200)]
+    Ok(Json<UserDto>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum DeleteUserResponse {
+    /// The user was removed.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[OpenApi(prefix_path = "/v1/users", tag = "ApiTags::Users")]
+impl UsersApi {
+    /// List users
+    ///
+    /// Users of the caller's organization, oldest first, in pages of `limit` (1 to 100,
+    /// default 20). Follow `next_cursor` until it is `null`.
+    #[oai(path = "/", method = "get", operation_id = "listUsers")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// Page size, 1 to 100.
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<u32>>,
+        /// `next_cursor` of the previous page; omit for the first page.
+        #[oai(validator(max_length = 64))]
+        cursor: Query<Option<String>>,
+    ) -> Result<ListUsersResponse, ApiError> {
+        let after = parse_cursor(cursor.0.as_deref())?;
+        let limit = limit.0.unwrap_or(DEFAULT_PAGE_SIZE);
+        let (users, next) = service::users::list(&state, &auth.0, after, limit).await?;
+        Ok(ListUsersResponse::Ok(Json(UserPageDto {
+            items: users.into_iter().map(UserDto::from).collect(),
+            next_cursor: next.map(|c| c.encode()),
+        })))
+    }
+
+    /// Add a user
+    ///
+    /// Adds a member to the caller's organization (owners and admins only). An email that is
+    /// already a member's, in any letter case, answers 409 `EMAIL_ALREADY_EXISTS`.
+    #[oai(path = "/", method = "post", operation_id = "createUser")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<CreateUserRequest>,
+    ) -> Result<CreateUserResponse, ApiError> {
+        let req = body.0;
+        let mut errors = Vec::new();
+        let email = field(&mut errors, "email", Email::parse(&req.email));
+        let display_name = field(
+            &mut errors,
+            "display_name",
+            DisplayName::parse(&req.display_name),
+        );
+        let password = field(&mut errors, "password", Password::parse(req.password));
+        let input = finish(
+            errors,
+            (|| {
+                Some(CreateUser {
+                    email: email?,
+                    display_name: display_name?,
+                    password: password?,
+                    role: req.role.map_or(Role::Member, Role::from),
+                })
+            })(),
+        )?;
+        let user = service::users::create(&state, &auth.0, input).await?;
+        let location = format!("/v1/users/{}", user.id);
+        Ok(CreateUserResponse::Created(Json(user.into()), location))
+    }
+
+    /// Get a user
+    ///
+    /// A user of the caller's organization. Ids of other organizations answer 404, exactly
+    /// like ids that do not exist.
+    #[oai(path = "/:id", method = "get", operation_id = "getUser")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The user's id.
+        id: Path<Uuid>,
+    ) -> Result<UserResponse, ApiError> {
+        let user = service::users::get(&state, &auth.0, UserId::from_uuid(id.0)).await?;
+        Ok(UserResponse::Ok(Json(user.into())))
+    }
+
+    /// Update a user
+    ///
+    /// Anyone may change their own email, display name and password. Owners and admins may
+    /// change other users; only owners may touch owners or grant the owner role. Nobody
+    /// changes their own role, and the last owner cannot be demoted (409 `LAST_OWNER`).
+    #[oai(path = "/:id", method = "patch", operation_id = "updateUser")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The user's id.
+        id: Path<Uuid>,
+        body: JsonBody<UpdateUserRequest>,
+    ) -> Result<UserResponse, ApiError> {
+        let req = body.0;
+        let mut errors = Vec::new();
+        let mut input = UpdateUser {
+            role: req.role.map(Role::from),
+            ..UpdateUser::default()
+        };
+        if let Some(email) = &req.email {
+            input.email = field(&mut errors, "email", Email::parse(email));
+        }
+        if let Some(name) = &req.display_name {
+            input.display_name = field(&mut errors, "display_name", DisplayName::parse(name));
+        }
+        if let Some(password) = req.password {
+            input.password = field(&mut errors, "password", Password::parse(password));
+        }
+        let input = finish(errors, Some(input))?;
+        let user = service::users::update(&state, &auth.0, UserId::from_uuid(id.0), input).await?;
+        Ok(UserResponse::Ok(Json(user.into())))
+    }
+
+    /// Remove a user
+    ///
+    /// Owners and admins only; only owners remove owners, and never the last one.
+    #[oai(path = "/:id", method = "delete", operation_id = "deleteUser")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The user's id.
+        id: Path<Uuid>,
+    ) -> Result<DeleteUserResponse, ApiError> {
+        service::users::delete(&state, &auth.0, UserId::from_uuid(id.0)).await?;
+        Ok(DeleteUserResponse::NoContent)
+    }
+}

@@ -1,0 +1,156 @@
+//! Start-up and the server's life: create and migrate the database, run the RLS self-check,
+//! build the shared state, serve until a shutdown signal, then drain and close the pool.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::Server;
+use poem::listener::TcpAcceptor;
+
+use crate::api;
+use crate::auth::jwt::TokenService;
+use crate::auth::password::PasswordHasher;
+use crate::config::{ConfigError, Settings};
+use crate::db::{self, Db, StartupError};
+use crate::service::AppState;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Why `serve` or `migrate` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Server(#[source] std::io::Error),
+    #[error("cannot prepare password hashing: {0}")]
+    Hasher(String),
+}
+
+/// `tenantry migrate`: create the database if needed and apply pending migrations.
+pub async fn migrate(settings: &Settings) -> Result<(), RunError> {
+    let config = settings.migration_database_url();
+    if settings.create_database {
+        db::ensure_database(config).await?;
+    }
+    let applied = db::migrate(config).await?;
+    tracing::info!(applied, "migrations are up to date");
+    Ok(())
+}
+
+/// Everything `serve` does before it binds: database, migrations, self-check, state.
+pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
+    let jwt_secret = settings.resolve_jwt_secret()?;
+    if settings.migrate_on_start {
+        migrate(settings).await?;
+    }
+    let db = Db::new(settings)?;
+    for warning in db.self_check().await? {
+        tracing::warn!("{warning}");
+    }
+    tracing::info!("row-level security self-check passed");
+    let hasher = PasswordHasher::new(settings.password_hash_concurrency())
+        .map_err(|err| RunError::Hasher(err.to_string()))?;
+    Ok(AppState {
+        db,
+        tokens: Arc::new(TokenService::new(
+            &jwt_secret,
+            &settings.jwt_issuer,
+            &settings.jwt_audience,
+            settings.access_token_ttl_secs,
+        )),
+        hasher,
+    })
+}
+
+/// A server bound to its address, ready to run.
+pub struct App {
+    acceptor: TcpAcceptor,
+    addr: SocketAddr,
+    state: AppState,
+    body_limit: u64,
+}
+
+impl App {
+    /// Prepares the state and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: &Settings) -> Result<Self, RunError> {
+        let state = prepare(settings).await?;
+        let addr = settings.listen_addr;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| RunError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| RunError::Bind { addr, source })?;
+        let acceptor =
+            TcpAcceptor::from_tokio(listener).map_err(|source| RunError::Bind { addr, source })?;
+        Ok(Self {
+            acceptor,
+            addr,
+            state,
+            body_limit: settings.body_limit_bytes,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, lets in-flight requests finish, closes the pool.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+        let db = self.state.db.clone();
+        let routes = api::routes(self.state, self.body_limit);
+        tracing::info!(addr = %self.addr, "serving; Swagger UI at /docs");
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(routes, shutdown, Some(SHUTDOWN_GRACE))
+            .await;
+        db.close();
+        tracing::info!("stopped");
+        result.map_err(RunError::Server)
+    }
+}
+
+/// `tenantry serve`.
+pub async fn serve(settings: Settings) -> Result<(), RunError> {
+    App::build(&settings).await?.run(shutdown_signal()).await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}

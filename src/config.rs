@@ -1,0 +1,262 @@
+//! Typed settings, read from `TENANTRY_*` environment variables (or the equivalent flags) and
+//! validated once at start-up. `tenantry --help` documents every one of them.
+//!
+//! Secrets (the JWT secret, database passwords) never appear in `Debug` output or logs.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+
+/// Minimum JWT secret length in bytes (HS256 wants a key at least as long as its output).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Tenantry: a multi-tenant SaaS API whose tenant isolation is enforced by PostgreSQL
+/// row-level security.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Create the database if needed, migrate, run the RLS self-check and serve (default).
+    Serve,
+    /// Create the database if needed and apply pending migrations, then exit.
+    Migrate,
+    /// Print the OpenAPI document (YAML by default) and exit; needs no database.
+    Openapi(OpenapiArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OpenapiArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SpecFormat::Yaml)]
+    pub format: SpecFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SpecFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// Safe local defaults: a missing JWT secret is generated (with a warning), logs are text.
+    Development,
+    /// Refuses to start without a configured JWT secret; logs are JSON.
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting of the service. Tests build this value directly instead of touching the
+/// process environment.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Settings (each also read from the environment)")]
+pub struct Settings {
+    /// Deployment environment.
+    #[arg(long = "env", env = "TENANTRY_ENV", value_enum, default_value_t = Environment::Development)]
+    pub environment: Environment,
+
+    /// Address and port the HTTP server binds to.
+    #[arg(long, env = "TENANTRY_LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen_addr: SocketAddr,
+
+    /// PostgreSQL URL of the request pool (postgres://user:password@host:port/dbname). In
+    /// production its user should be a NOSUPERUSER NOINHERIT role that is a member of
+    /// `tenantry_app` only.
+    #[arg(
+        long,
+        env = "TENANTRY_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/tenantry",
+        value_parser = parse_pg_config,
+        hide_env_values = true
+    )]
+    pub database_url: tokio_postgres::Config,
+
+    /// PostgreSQL URL used to create the database and run migrations (the schema owner).
+    /// Defaults to TENANTRY_DATABASE_URL.
+    #[arg(long, env = "TENANTRY_MIGRATION_DATABASE_URL", value_parser = parse_pg_config, hide_env_values = true)]
+    pub migration_database_url: Option<tokio_postgres::Config>,
+
+    /// Create the database on start-up when it does not exist.
+    #[arg(long, env = "TENANTRY_CREATE_DATABASE", default_value_t = true, action = ArgAction::Set)]
+    pub create_database: bool,
+
+    /// Apply pending migrations on start-up (`serve`).
+    #[arg(long, env = "TENANTRY_MIGRATE_ON_START", default_value_t = true, action = ArgAction::Set)]
+    pub migrate_on_start: bool,
+
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "TENANTRY_DB_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_pool_size: u32,
+
+    /// How long a request waits for a pooled connection before answering 503, in milliseconds.
+    #[arg(long, env = "TENANTRY_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub db_acquire_timeout_ms: u64,
+
+    /// Timeout for opening a database connection, in milliseconds.
+    #[arg(long, env = "TENANTRY_DB_CONNECT_TIMEOUT_MS", default_value_t = 3000,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub db_connect_timeout_ms: u64,
+
+    /// `statement_timeout` of pooled connections, in milliseconds (0 disables it).
+    #[arg(long, env = "TENANTRY_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub db_statement_timeout_ms: u64,
+
+    /// Secret for signing access tokens (HS256), at least 32 bytes. Required in production;
+    /// generated per process (with a warning) in development.
+    #[arg(long, env = "TENANTRY_JWT_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    pub jwt_secret: Option<SecretString>,
+
+    /// `iss` claim of issued tokens, required on verification.
+    #[arg(long, env = "TENANTRY_JWT_ISSUER", default_value = "tenantry")]
+    pub jwt_issuer: String,
+
+    /// `aud` claim of issued tokens, required on verification.
+    #[arg(long, env = "TENANTRY_JWT_AUDIENCE", default_value = "tenantry-api")]
+    pub jwt_audience: String,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "TENANTRY_ACCESS_TOKEN_TTL_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(30..=86_400))]
+    pub access_token_ttl_secs: u64,
+
+    /// Largest accepted request body, in bytes (larger bodies get 413).
+    #[arg(long, env = "TENANTRY_BODY_LIMIT_BYTES", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
+    pub body_limit_bytes: u64,
+
+    /// How many argon2id hashes may run at once (each takes ~19 MiB and one core for ~25 ms).
+    /// Defaults to the number of CPUs.
+    #[arg(long, env = "TENANTRY_PASSWORD_HASH_CONCURRENCY",
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub password_hash_concurrency: Option<u32>,
+
+    /// Log format; defaults to `json` in production and `text` otherwise. Levels come from
+    /// RUST_LOG (default `info`).
+    #[arg(long, env = "TENANTRY_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// A setting that cannot be used as given.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "TENANTRY_JWT_SECRET must be set to at least {MIN_JWT_SECRET_BYTES} bytes when TENANTRY_ENV=production"
+    )]
+    MissingJwtSecret,
+    #[error("the database URL must name a database")]
+    MissingDatabaseName,
+}
+
+impl Settings {
+    /// Settings with every default, as if no variable were set.
+    pub fn defaults() -> Self {
+        Cli::parse_from(["tenantry"]).settings
+    }
+
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format.unwrap_or(match self.environment {
+            Environment::Production => LogFormat::Json,
+            Environment::Development => LogFormat::Text,
+        })
+    }
+
+    pub fn migration_database_url(&self) -> &tokio_postgres::Config {
+        self.migration_database_url
+            .as_ref()
+            .unwrap_or(&self.database_url)
+    }
+
+    pub fn db_acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+
+    pub fn db_connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_connect_timeout_ms)
+    }
+
+    pub fn password_hash_concurrency(&self) -> usize {
+        self.password_hash_concurrency.map_or_else(
+            || std::thread::available_parallelism().map_or(2, usize::from),
+            |n| n as usize,
+        )
+    }
+
+    /// The JWT secret to use. A missing or too short secret is an error in production; in
+    /// development a random one is generated (tokens then die with the process).
+    pub fn resolve_jwt_secret(&self) -> Result<SecretString, ConfigError> {
+        if let Some(secret) = &self.jwt_secret
+            && secret.expose_secret().len() >= MIN_JWT_SECRET_BYTES
+        {
+            return Ok(secret.clone());
+        }
+        if self.environment == Environment::Production {
+            return Err(ConfigError::MissingJwtSecret);
+        }
+        tracing::warn!(
+            "TENANTRY_JWT_SECRET is missing or shorter than {MIN_JWT_SECRET_BYTES} bytes: using a random \
+             secret for this process (development only; tokens will not survive a restart)"
+        );
+        Ok(SecretString::from(crate::auth::random_token()))
+    }
+}
+
+fn parse_pg_config(value: &str) -> Result<tokio_postgres::Config, String> {
+    let config = tokio_postgres::Config::from_str(value)
+        .map_err(|err| format!("not a valid PostgreSQL URL: {err}"))?;
+    if config.get_dbname().is_none() {
+        return Err(ConfigError::MissingDatabaseName.to_string());
+    }
+    Ok(config)
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_a_missing_or_short_jwt_secret() {
+        let mut settings = Settings::defaults();
+        settings.environment = Environment::Production;
+        assert!(settings.resolve_jwt_secret().is_err());
+        settings.jwt_secret = Some(SecretString::from("too-short".to_owned()));
+        assert!(settings.resolve_jwt_secret().is_err());
+        settings.jwt_secret = Some(SecretString::from("x".repeat(MIN_JWT_SECRET_BYTES)));
+        assert!(settings.resolve_jwt_secret().is_ok());
+    }
+
+    #[test]
+    fn development_generates_a_long_random_secret() {
+        let settings = Settings::defaults();
+        let first = settings.resolve_jwt_secret().expect("generated");
+        let second = settings.resolve_jwt_secret().expect("generated");
+        assert!(first.expose_secret().len() >= MIN_JWT_SECRET_BYTES);
+        assert_ne!(first.expose_secret(), second.expose_secret());
+    }
+
+    #[test]
+    fn a_database_url_without_a_database_name_is_rejected() {
+        assert!(parse_pg_config("postgres://postgres@127.0.0.1:5432").is_err());
+        assert!(parse_pg_config("postgres://postgres@127.0.0.1:5432/tenantry").is_ok());
+    }
+}

@@ -1,0 +1,341 @@
+//! The database: the request pool (private), database creation, migrations, the start-up
+//! row-level-security self-check, and the constructors of the two transaction kinds.
+//!
+//! Nothing outside this module holds a pooled client or runs SQL except through
+//! [`TenantTx`] and [`AnonTx`].
+
+mod sql;
+mod tx;
+
+pub use sql::Sql;
+pub use tx::{AnonTx, Params, RUNTIME_ROLE, TenantTx};
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use crate::auth::Principal;
+use crate::config::Settings;
+use crate::error::AppError;
+
+/// The application schema: every table in it must force row-level security.
+pub const APP_SCHEMA: &str = "app";
+
+mod embedded {
+    refinery::embed_migrations!("sql/migrations");
+}
+
+/// Why the service cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot reach PostgreSQL: {0}")]
+    Connect(#[source] tokio_postgres::Error),
+    #[error("timed out connecting to PostgreSQL after {0:?}")]
+    ConnectTimeout(Duration),
+    #[error("database error during start-up: {0}")]
+    Database(#[from] tokio_postgres::Error),
+    #[error("cannot create database {name:?}: {source}")]
+    CreateDatabase {
+        name: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    #[error("migration failed: {0}")]
+    Migration(#[from] refinery::Error),
+    #[error("cannot build the connection pool: {0}")]
+    Pool(String),
+    #[error("row-level security self-check failed: {0}")]
+    SelfCheck(String),
+}
+
+/// The request pool. Cloning is cheap (the pool is shared).
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("status", &self.pool.status())
+            .finish()
+    }
+}
+
+impl Db {
+    /// Builds the pool; connections are opened lazily, on first use.
+    pub fn new(settings: &Settings) -> Result<Self, StartupError> {
+        let mut config = settings.database_url.clone();
+        config.application_name("tenantry");
+        config.connect_timeout(settings.db_connect_timeout());
+        // Session-level guards, set once per connection at no per-request cost.
+        config.options(format!(
+            "-c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+            settings.db_statement_timeout_ms,
+            settings.db_statement_timeout_ms.max(1000) * 2
+        ));
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                // Fast: only checks the connection is open. Safe because request state lives
+                // in transaction-local settings, which end with every transaction.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(settings.db_pool_size as usize)
+            .wait_timeout(Some(settings.db_acquire_timeout()))
+            .create_timeout(Some(settings.db_connect_timeout()))
+            .recycle_timeout(Some(settings.db_connect_timeout()))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|err| StartupError::Pool(err.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, AppError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// A transaction in `principal`'s organization. Its context is sent with its first query.
+    pub async fn tenant_tx(&self, principal: &Principal) -> Result<TenantTx, AppError> {
+        Ok(TenantTx::begin(self.client().await?, principal))
+    }
+
+    /// A transaction without tenant context, for pre-authentication lookups.
+    pub async fn anon_tx(&self) -> Result<AnonTx, AppError> {
+        Ok(AnonTx::begin(self.client().await?))
+    }
+
+    /// Readiness: a pooled connection answers a trivial query.
+    pub async fn ping(&self) -> Result<(), AppError> {
+        let client = self.client().await?;
+        client.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
+    /// Pool figures for diagnostics: (size, available, waiting).
+    pub fn pool_status(&self) -> (usize, usize, usize) {
+        let status = self.pool.status();
+        (status.size, status.available, status.waiting)
+    }
+
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    /// DESIGN invariant 4, checked before serving (and by the tests): every table of the
+    /// application schema forces RLS and has a policy for each command; the runtime role
+    /// cannot bypass RLS, owns nothing and cannot become another role; the pool's login role
+    /// can enter the runtime role. Returns warnings that do not stop the service.
+    pub async fn self_check(&self) -> Result<Vec<String>, StartupError> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|err| StartupError::Pool(err.to_string()))?;
+        let row = client
+            .query_one(
+                "select r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+                        exists (select 1 from pg_catalog.pg_auth_members m where m.member = r.oid),
+                        (select count(*) from pg_catalog.pg_class c where c.relowner = r.oid)
+                      + (select count(*) from pg_catalog.pg_namespace n where n.nspowner = r.oid)
+                 from pg_catalog.pg_roles r where r.rolname = $1",
+                &[&RUNTIME_ROLE],
+            )
+            .await
+            .map_err(|_| {
+                StartupError::SelfCheck(format!(
+                    "the runtime role {RUNTIME_ROLE} does not exist: run the migrations"
+                ))
+            })?;
+        let (superuser, bypassrls, login, member, owns): (bool, bool, bool, bool, i64) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        let mut problems = Vec::new();
+        if superuser {
+            problems.push(format!("{RUNTIME_ROLE} is SUPERUSER"));
+        }
+        if bypassrls {
+            problems.push(format!("{RUNTIME_ROLE} has BYPASSRLS"));
+        }
+        if login {
+            problems.push(format!("{RUNTIME_ROLE} can LOGIN"));
+        }
+        if member {
+            problems.push(format!(
+                "{RUNTIME_ROLE} is a member of another role and could SET ROLE to it"
+            ));
+        }
+        if owns > 0 {
+            problems.push(format!(
+                "{RUNTIME_ROLE} owns {owns} relation(s) or schema(s)"
+            ));
+        }
+        let unprotected = client
+            .query(
+                "select c.relname,
+                        c.relrowsecurity and c.relforcerowsecurity as forced,
+                        array(select distinct p.polcmd::text from pg_catalog.pg_policy p
+                              where p.polrelid = c.oid
+                                and (p.polroles = '{0}' or (select oid from pg_catalog.pg_roles
+                                     where rolname = $2) = any (p.polroles))) as commands
+                 from pg_catalog.pg_class c
+                 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                 where n.nspname = $1 and c.relkind in ('r', 'p')
+                 order by c.relname",
+                &[&APP_SCHEMA, &RUNTIME_ROLE],
+            )
+            .await?;
+        for row in unprotected {
+            let table: String = row.get(0);
+            let forced: bool = row.get(1);
+            let commands: Vec<String> = row.get(2);
+            if !forced {
+                problems.push(format!(
+                    "table {APP_SCHEMA}.{table} does not ENABLE and FORCE ROW LEVEL SECURITY"
+                ));
+            }
+            let covers = |cmd: &str| commands.iter().any(|c| c == cmd || c == "*");
+            let missing: Vec<&str> = [
+                ("r", "SELECT"),
+                ("a", "INSERT"),
+                ("w", "UPDATE"),
+                ("d", "DELETE"),
+            ]
+            .into_iter()
+            .filter(|(cmd, _)| !covers(cmd))
+            .map(|(_, name)| name)
+            .collect();
+            if !missing.is_empty() {
+                problems.push(format!(
+                    "table {APP_SCHEMA}.{table} has no {} policy for {RUNTIME_ROLE}",
+                    missing.join("/")
+                ));
+            }
+        }
+        let login = client
+            .query_one(
+                "select current_user::text, r.rolsuper or r.rolbypassrls,
+                        pg_catalog.pg_has_role(current_user, $1, 'MEMBER')
+                 from pg_catalog.pg_roles r where r.rolname = current_user",
+                &[&RUNTIME_ROLE],
+            )
+            .await?;
+        let (login_role, privileged, can_enter): (String, bool, bool) =
+            (login.get(0), login.get(1), login.get(2));
+        if !can_enter {
+            problems.push(format!(
+                "the pool's login role {login_role} cannot SET ROLE {RUNTIME_ROLE}: \
+                 GRANT {RUNTIME_ROLE} TO {login_role}"
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(StartupError::SelfCheck(problems.join("; ")));
+        }
+        let mut warnings = Vec::new();
+        if privileged {
+            warnings.push(format!(
+                "the pool logs in as {login_role}, a SUPERUSER or BYPASSRLS role: RLS still applies \
+                 inside every transaction (SET LOCAL ROLE {RUNTIME_ROLE}), but a production \
+                 deployment should log in as a NOSUPERUSER NOINHERIT member of {RUNTIME_ROLE}"
+            ));
+        }
+        Ok(warnings)
+    }
+}
+
+async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client, StartupError> {
+    let timeout = config
+        .get_connect_timeout()
+        .copied()
+        .unwrap_or(Duration::from_secs(10));
+    let (client, connection) = tokio::time::timeout(timeout, config.connect(NoTls))
+        .await
+        .map_err(|_| StartupError::ConnectTimeout(timeout))?
+        .map_err(StartupError::Connect)?;
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            tracing::debug!(error = %err, "start-up connection closed with an error");
+        }
+    });
+    Ok(client)
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Creates the configured database when it does not exist (connecting to `postgres`).
+pub async fn ensure_database(config: &tokio_postgres::Config) -> Result<(), StartupError> {
+    let Some(name) = config.get_dbname().map(str::to_owned) else {
+        return Err(StartupError::Pool(
+            "the database URL names no database".into(),
+        ));
+    };
+    let mut admin = config.clone();
+    admin.dbname("postgres");
+    let client = connect(&admin).await?;
+    let exists = client
+        .query_opt(
+            "select 1 from pg_catalog.pg_database where datname = $1",
+            &[&name],
+        )
+        .await?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    // Identifiers cannot be bound; the name is quoted as an identifier.
+    match client
+        .batch_execute(&format!("CREATE DATABASE {}", quote_ident(&name)))
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(database = %name, "created the database");
+            Ok(())
+        }
+        Err(err) if err.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {
+            Ok(())
+        }
+        Err(source) => Err(StartupError::CreateDatabase { name, source }),
+    }
+}
+
+/// An arbitrary but fixed advisory-lock key: one migrator at a time per database.
+const MIGRATION_LOCK_KEY: i64 = 0x7465_6e61_6e74_7279; // "tenantry"
+
+/// Applies pending migrations from `sql/migrations/` (embedded at build time). Concurrent
+/// starts of several instances serialise on an advisory lock.
+pub async fn migrate(config: &tokio_postgres::Config) -> Result<usize, StartupError> {
+    let mut client = connect(config).await?;
+    client
+        .execute(
+            "select pg_catalog.pg_advisory_lock($1)",
+            &[&MIGRATION_LOCK_KEY],
+        )
+        .await?;
+    let report = embedded::migrations::runner()
+        .set_abort_divergent(true)
+        .run_async(&mut client)
+        .await;
+    // The lock dies with the session anyway; release it explicitly for clarity.
+    let _ = client
+        .execute(
+            "select pg_catalog.pg_advisory_unlock($1)",
+            &[&MIGRATION_LOCK_KEY],
+        )
+        .await;
+    let applied = report?.applied_migrations().len();
+    Ok(applied)
+}
+
+/// The newest migration version compiled into this binary.
+pub fn latest_migration_version() -> Option<i32> {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| m.version())
+        .max()
+}

@@ -1,0 +1,241 @@
+//! [`TenantTx`] and [`AnonTx`]: the only ways to run SQL during a request.
+//!
+//! Both are one PostgreSQL transaction whose first statements switch to the runtime role
+//! `tenantry_app` (NOBYPASSRLS) and, for a [`TenantTx`], set `app.org_id`, `app.user_id` and
+//! `app.role` with `SET LOCAL`. These statements are not sent when the transaction is created:
+//! they are pipelined with its first query, so setting the tenant context costs no extra round
+//! trip. Each `SET LOCAL` is its own statement built only from typed values (a UUID's canonical
+//! text, a role's fixed name); Citus propagates literal `SET LOCAL`s to its workers.
+//!
+//! Dropping a transaction without [`TenantTx::commit`] rolls it back before its connection
+//! returns to the pool, so no request ever sees another's transaction or settings.
+
+use std::future::Future;
+
+use deadpool_postgres::Object;
+use futures_util::future::{try_join, try_join_all};
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::Sql;
+use crate::auth::Principal;
+use crate::domain::{OrgId, UserId};
+use crate::error::AppError;
+
+/// The role every request transaction runs as. It owns nothing and cannot bypass RLS.
+pub const RUNTIME_ROLE: &str = "tenantry_app";
+
+/// Bind parameters of a statement.
+pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// Where a transaction is in its life.
+enum State {
+    /// Nothing sent yet: these statements open it, ahead of the first query.
+    Pending(Vec<String>),
+    /// BEGIN was sent; dropping now must roll back.
+    Open,
+    /// Committed (or never opened): the connection is clean.
+    Finished,
+}
+
+/// The shared machinery of both transaction kinds.
+struct Tx {
+    client: Option<Object>,
+    state: State,
+}
+
+impl Tx {
+    fn new(client: Object, setup: Vec<String>) -> Self {
+        Self {
+            client: Some(client),
+            state: State::Pending(setup),
+        }
+    }
+
+    /// The connection and, on the first call, the statements that must precede the query.
+    fn prepare(&mut self) -> Result<(&Object, Option<Vec<String>>), AppError> {
+        let setup = match std::mem::replace(&mut self.state, State::Open) {
+            State::Pending(setup) => Some(setup),
+            State::Open => None,
+            State::Finished => {
+                self.state = State::Finished;
+                return Err(AppError::internal("query on a finished transaction"));
+            }
+        };
+        let client = self
+            .client
+            .as_ref()
+            .ok_or_else(|| AppError::internal("transaction without a connection"))?;
+        Ok((client, setup))
+    }
+
+    async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
+        let (client, setup) = self.prepare()?;
+        pipelined(client, setup, async {
+            let statement = client.prepare_cached(sql.text()).await?;
+            client.query(&statement, params).await
+        })
+        .await
+    }
+
+    async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
+        let (client, setup) = self.prepare()?;
+        pipelined(client, setup, async {
+            let statement = client.prepare_cached(sql.text()).await?;
+            client.execute(&statement, params).await
+        })
+        .await
+    }
+
+    async fn commit(mut self) -> Result<(), AppError> {
+        match std::mem::replace(&mut self.state, State::Finished) {
+            // Nothing was sent: there is nothing to commit.
+            State::Pending(_) | State::Finished => Ok(()),
+            State::Open => {
+                let client = self
+                    .client
+                    .as_ref()
+                    .ok_or_else(|| AppError::internal("transaction without a connection"))?;
+                if let Err(err) = client.batch_execute("COMMIT").await {
+                    // Unknown outcome: let Drop discard the connection.
+                    self.state = State::Open;
+                    return Err(err.into());
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Runs `setup` (when given) and `work` in one pipeline: all requests are written before any
+/// response is awaited. `try_join` and `try_join_all` poll in order, and tokio-postgres sends a
+/// request on its future's first poll, so the server receives them in this order.
+async fn pipelined<T>(
+    client: &Object,
+    setup: Option<Vec<String>>,
+    work: impl Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, AppError> {
+    match setup {
+        None => Ok(work.await?),
+        Some(setup) => {
+            let setup = try_join_all(setup.iter().map(|statement| client.simple_query(statement)));
+            let (_, value) = try_join(setup, work).await?;
+            Ok(value)
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if !matches!(self.state, State::Open) {
+            return; // the connection returns to the pool as it is: clean
+        }
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            // Roll back before the connection can be handed out again: the task owns it until
+            // ROLLBACK is answered. A failure means the connection is unusable: discard it.
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if client.batch_execute("ROLLBACK").await.is_err() {
+                        drop(Object::take(client));
+                    }
+                });
+            }
+            // No runtime to roll back on: closing the connection rolls back server-side.
+            Err(_) => drop(Object::take(client)),
+        }
+    }
+}
+
+/// A transaction in one organization's context, for one principal. Repository functions that
+/// touch tenant tables take `&mut TenantTx`, so the context cannot be forgotten.
+#[must_use = "a transaction that is not committed is rolled back"]
+pub struct TenantTx {
+    inner: Tx,
+    org_id: OrgId,
+    user_id: UserId,
+}
+
+impl TenantTx {
+    pub(crate) fn begin(client: Object, principal: &Principal) -> Self {
+        let setup = vec![
+            "BEGIN".to_owned(),
+            format!("SET LOCAL ROLE {RUNTIME_ROLE}"),
+            format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
+            format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
+            format!("SET LOCAL app.role = '{}'", principal.role().as_str()),
+        ];
+        Self {
+            inner: Tx::new(client, setup),
+            org_id: principal.org_id(),
+            user_id: principal.user_id(),
+        }
+    }
+
+    /// The organization of this transaction's context. Queries also filter on it explicitly
+    /// (`org_id = $1`) so the planner uses the index and Citus routes to one shard; RLS stays
+    /// the guarantee.
+    pub fn org_id(&self) -> OrgId {
+        self.org_id
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    pub async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
+        self.inner.query(sql, params).await
+    }
+
+    pub async fn query_opt(
+        &mut self,
+        sql: &Sql,
+        params: Params<'_>,
+    ) -> Result<Option<Row>, AppError> {
+        let mut rows = self.inner.query(sql, params).await?;
+        if rows.len() > 1 {
+            return Err(AppError::internal("query returned more than one row"));
+        }
+        Ok(rows.pop())
+    }
+
+    pub async fn query_one(&mut self, sql: &Sql, params: Params<'_>) -> Result<Row, AppError> {
+        self.query_opt(sql, params)
+            .await?
+            .ok_or_else(|| AppError::internal("query returned no row"))
+    }
+
+    pub async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
+        self.inner.execute(sql, params).await
+    }
+
+    pub async fn commit(self) -> Result<(), AppError> {
+        self.inner.commit().await
+    }
+}
+
+/// A transaction with no tenant context, for the pre-authentication `SECURITY DEFINER`
+/// functions only (log-in). RLS shows it no row of any tenant table.
+#[must_use = "a transaction that is not committed is rolled back"]
+pub struct AnonTx {
+    inner: Tx,
+}
+
+impl AnonTx {
+    pub(crate) fn begin(client: Object) -> Self {
+        let setup = vec!["BEGIN".to_owned(), format!("SET LOCAL ROLE {RUNTIME_ROLE}")];
+        Self {
+            inner: Tx::new(client, setup),
+        }
+    }
+
+    pub async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
+        self.inner.query(sql, params).await
+    }
+
+    pub async fn commit(self) -> Result<(), AppError> {
+        self.inner.commit().await
+    }
+}

@@ -1,0 +1,52 @@
+//! Validated domain types. Values are parsed once at the edge; past it, an `Email` is a valid,
+//! normalised email and a `Role` is one of three names. No I/O here.
+
+mod cursor;
+mod ids;
+mod text;
+
+pub use cursor::Cursor;
+pub use ids::{OrgId, UserId};
+pub use text::{DisplayName, Email, OrgName, OrgSlug, Password};
+
+use std::fmt;
+
+/// A member's role inside one organization, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    /// The fixed name stored in `users.role` and in `app.role`. Only these three strings can
+    /// ever reach a `SET LOCAL` statement.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    /// Owners and admins manage the organization's users.
+    pub const fn manages_users(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,166 @@
+//! Validated text values. Each `parse` returns a message for the client on failure; the caller
+//! names the field.
+
+use secrecy::SecretString;
+
+fn has_control_chars(value: &str) -> bool {
+    value.chars().any(char::is_control)
+}
+
+/// An email address, trimmed and lower-cased so that uniqueness is case-insensitive
+/// (`uq_users_org_id_email` indexes the stored form; `ck_users_email` enforces it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        let value = value.trim().to_lowercase();
+        if value.len() < 3 || value.len() > 254 {
+            return Err("must be between 3 and 254 characters");
+        }
+        let Some((local, domain)) = value.split_once('@') else {
+            return Err("must be an email address");
+        };
+        let valid = !local.is_empty()
+            && local.len() <= 64
+            && !domain.is_empty()
+            && !domain.contains('@')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !valid {
+            return Err("must be an email address");
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's display name: 1..=200 characters, trimmed, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        let value = value.trim();
+        if value.is_empty() || value.chars().count() > 200 {
+            return Err("must be between 1 and 200 characters");
+        }
+        if has_control_chars(value) {
+            return Err("must not contain control characters");
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An organization's name: same rules as a display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgName(String);
+
+impl OrgName {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        DisplayName::parse(value).map(|name| Self(name.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The public handle of an organization used at log-in: lower-case letters, digits and
+/// inner hyphens, 1..=63 characters (a DNS label), as `ck_organizations_slug` enforces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSlug(String);
+
+impl OrgSlug {
+    pub const PATTERN: &'static str = "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$";
+
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        let bytes = value.as_bytes();
+        let valid = !bytes.is_empty()
+            && bytes.len() <= 63
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+            && bytes.first() != Some(&b'-')
+            && bytes.last() != Some(&b'-');
+        if valid {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err("must be 1 to 63 lower-case letters, digits or inner hyphens")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: 8..=128 characters (NIST SP 800-63B lengths). Kept secret in memory.
+pub struct Password(SecretString);
+
+impl Password {
+    pub fn parse(value: String) -> Result<Self, &'static str> {
+        let chars = value.chars().count();
+        if !(8..=128).contains(&chars) {
+            return Err("must be between 8 and 128 characters");
+        }
+        Ok(Self(SecretString::from(value)))
+    }
+
+    pub fn secret(&self) -> &SecretString {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_to_lower_case() {
+        let email = Email::parse("  Alice@Example.COM ").expect("valid");
+        assert_eq!(email.as_str(), "alice@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_are_rejected() {
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b.c",
+            "a@b@c",
+            "a b@c.d",
+            "a@.c",
+            "a@c.",
+            "a\u{0}@b.c",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn slugs_follow_dns_label_rules() {
+        for good in ["a", "acme", "acme-2", "0x"] {
+            assert!(OrgSlug::parse(good).is_ok(), "{good:?}");
+        }
+        for bad in ["", "-a", "a-", "Acme", "a_b", "a.b", &"a".repeat(64)] {
+            assert!(OrgSlug::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_need_between_8_and_128_characters() {
+        assert!(Password::parse("short".into()).is_err());
+        assert!(Password::parse("long enough".into()).is_ok());
+        assert!(Password::parse("x".repeat(129)).is_err());
+    }
+}

@@ -1,0 +1,307 @@
+//! [`AppError`]: every outcome a request can end with other than success, named for what it
+//! means rather than for its HTTP status (the API layer picks the status, in one place).
+//!
+//! This module also owns the only SQLSTATE mapping: [`From<tokio_postgres::Error>`] turns a
+//! database error into an outcome, using [`CONSTRAINTS`] to name constraint violations.
+//! A test checks that every constraint of the schema has an entry there.
+
+use std::error::Error as StdError;
+
+use tokio_postgres::error::SqlState;
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// One invalid input field, reported in the envelope's `details`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The request field (JSON property, query or path parameter) at fault.
+    pub field: String,
+    /// What is wrong with it, for humans.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request cannot be read (malformed JSON, a forged cursor).
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        details: Vec<FieldError>,
+    },
+    /// 401: no credentials, invalid credentials or an unusable token.
+    #[error("{message}")]
+    Unauthenticated {
+        code: &'static str,
+        message: &'static str,
+    },
+    /// 403: authenticated, but the caller's role does not allow this.
+    #[error("{message}")]
+    Forbidden { message: &'static str },
+    /// 404: no such object, or one of another organization (indistinguishable on purpose).
+    #[error("the requested resource was not found")]
+    NotFound,
+    /// 409: the request conflicts with the current state (a unique value is taken, ...).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: &'static str,
+    },
+    /// 413: the body is larger than the configured limit.
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    /// 415: the body is not JSON.
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    /// 422: the request is well-formed but some values are invalid.
+    #[error("the request has invalid fields")]
+    Validation { details: Vec<FieldError> },
+    /// 503: the database is unreachable, overloaded or timed out; retrying later may work.
+    #[error("the service is temporarily unavailable")]
+    Unavailable {
+        code: &'static str,
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// 500: a bug or an unexpected failure. The source is logged, never sent to the client.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            details: vec![FieldError::new(field, message)],
+        }
+    }
+
+    pub fn internal(err: impl Into<BoxError>) -> Self {
+        AppError::Internal(err.into())
+    }
+
+    pub const fn forbidden(message: &'static str) -> Self {
+        AppError::Forbidden { message }
+    }
+
+    pub const INVALID_CREDENTIALS: AppError = AppError::Unauthenticated {
+        code: "INVALID_CREDENTIALS",
+        message: "the organization, email or password is incorrect",
+    };
+
+    pub fn database_unavailable(source: impl Into<BoxError>) -> Self {
+        AppError::Unavailable {
+            code: "DATABASE_UNAVAILABLE",
+            source: Some(source.into()),
+        }
+    }
+}
+
+/// What a violated constraint means to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintOutcome {
+    /// 409 with this code and message.
+    Conflict(&'static str, &'static str),
+    /// 422 naming this field.
+    Invalid(&'static str, &'static str),
+    /// 404: the row referred to does not exist (or belongs to another organization).
+    NotFound,
+    /// A constraint that only a bug can trip: 500.
+    Bug,
+}
+
+/// Every named constraint and unique index of the schema, and its public meaning. Names never
+/// end in `_<digits>` (Citus appends shard ids that way; see [`constraint_from_message`]).
+pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
+    use ConstraintOutcome::*;
+    &[
+        ("pk_organizations", Bug),
+        (
+            "uq_organizations_slug",
+            Conflict(
+                "ORG_SLUG_TAKEN",
+                "an organization with this slug already exists",
+            ),
+        ),
+        (
+            "ck_organizations_slug",
+            Invalid(
+                "org_slug",
+                "must be 1 to 63 lower-case letters, digits or inner hyphens",
+            ),
+        ),
+        (
+            "ck_organizations_name",
+            Invalid(
+                "name",
+                "must be between 1 and 200 characters, without surrounding spaces",
+            ),
+        ),
+        ("pk_users", Bug),
+        ("fk_users_org_id", NotFound),
+        (
+            "uq_users_org_id_email",
+            Conflict(
+                "EMAIL_ALREADY_EXISTS",
+                "a user with this email already exists in this organization",
+            ),
+        ),
+        (
+            "ck_users_email",
+            Invalid(
+                "email",
+                "must be a lower-case email address of 3 to 254 characters",
+            ),
+        ),
+        (
+            "ck_users_display_name",
+            Invalid(
+                "display_name",
+                "must be between 1 and 200 characters, without surrounding spaces",
+            ),
+        ),
+        (
+            "ck_users_role",
+            Invalid("role", "must be owner, admin or member"),
+        ),
+        ("ck_users_password_hash", Bug),
+    ]
+};
+
+fn constraint_outcome(name: &str) -> Option<ConstraintOutcome> {
+    CONSTRAINTS
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(_, outcome)| *outcome)
+}
+
+/// The constraint named in a server message (`... constraint "uq_users_org_id_email_102008"`),
+/// without the `_<digits>` shard suffix Citus adds. Citus leaves the constraint field empty.
+pub fn constraint_from_message(message: &str) -> Option<&str> {
+    let start = message.find("constraint \"")? + "constraint \"".len();
+    let name = &message[start..];
+    let name = &name[..name.find('"')?];
+    let trimmed = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    Some(match trimmed.strip_suffix('_') {
+        Some(base) if trimmed.len() < name.len() => base,
+        _ => name,
+    })
+}
+
+impl From<tokio_postgres::Error> for AppError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        let Some(db) = err.as_db_error() else {
+            // No SQLSTATE: the connection broke or could not be used.
+            return AppError::database_unavailable(err);
+        };
+        let state = db.code();
+        let constraint = db
+            .constraint()
+            .or_else(|| constraint_from_message(db.message()));
+        let outcome = constraint.and_then(constraint_outcome);
+        match (state, outcome) {
+            (_, Some(ConstraintOutcome::Conflict(code, message)))
+                if *state == SqlState::UNIQUE_VIOLATION
+                    || *state == SqlState::EXCLUSION_VIOLATION =>
+            {
+                AppError::Conflict { code, message }
+            }
+            (_, Some(ConstraintOutcome::Invalid(field, message)))
+                if *state == SqlState::CHECK_VIOLATION
+                    || *state == SqlState::NOT_NULL_VIOLATION =>
+            {
+                AppError::validation(field, message)
+            }
+            (_, Some(ConstraintOutcome::NotFound)) if *state == SqlState::FOREIGN_KEY_VIOLATION => {
+                AppError::NotFound
+            }
+            _ if *state == SqlState::UNIQUE_VIOLATION => {
+                // A unique constraint without an entry in CONSTRAINTS: still a conflict, but a
+                // generic one (the catalog test keeps this from happening).
+                AppError::Conflict {
+                    code: "CONFLICT",
+                    message: "the request conflicts with an existing resource",
+                }
+            }
+            _ if *state == SqlState::FOREIGN_KEY_VIOLATION => AppError::Conflict {
+                code: "REFERENCE_CONFLICT",
+                message: "the request refers to a resource that does not exist or is still referenced",
+            },
+            _ if *state == SqlState::CHECK_VIOLATION
+                || *state == SqlState::NOT_NULL_VIOLATION
+                || state.code().starts_with("22") =>
+            {
+                AppError::Validation {
+                    details: Vec::new(),
+                }
+            }
+            // RLS WITH CHECK refused the row: it would belong to another organization.
+            _ if *state == SqlState::INSUFFICIENT_PRIVILEGE => AppError::NotFound,
+            _ if *state == SqlState::T_R_SERIALIZATION_FAILURE
+                || *state == SqlState::T_R_DEADLOCK_DETECTED =>
+            {
+                AppError::Unavailable {
+                    code: "DATABASE_BUSY",
+                    source: Some(err.into()),
+                }
+            }
+            _ if *state == SqlState::QUERY_CANCELED => AppError::Unavailable {
+                code: "TIMEOUT",
+                source: Some(err.into()),
+            },
+            _ if state.code().starts_with("08")
+                || state.code().starts_with("53")
+                || state.code().starts_with("57P") =>
+            {
+                AppError::database_unavailable(err)
+            }
+            _ => AppError::Internal(err.into()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for AppError {
+    fn from(err: deadpool_postgres::PoolError) -> Self {
+        match err {
+            deadpool_postgres::PoolError::Backend(err) => AppError::from(err),
+            deadpool_postgres::PoolError::Timeout(_) => AppError::Unavailable {
+                code: "DATABASE_UNAVAILABLE",
+                source: Some("no database connection became available in time".into()),
+            },
+            other => AppError::database_unavailable(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn citus_shard_suffixes_are_removed_from_constraint_names() {
+        let msg =
+            r#"duplicate key value violates unique constraint "uq_users_org_id_email_102008""#;
+        assert_eq!(constraint_from_message(msg), Some("uq_users_org_id_email"));
+        let msg = r#"duplicate key value violates unique constraint "uq_users_org_id_email""#;
+        assert_eq!(constraint_from_message(msg), Some("uq_users_org_id_email"));
+        assert_eq!(constraint_from_message("no constraint here"), None);
+    }
+
+    #[test]
+    fn no_constraint_name_ends_in_digits() {
+        for (name, _) in CONSTRAINTS {
+            assert!(
+                !name.ends_with(|c: char| c.is_ascii_digit()),
+                "{name} would be confused with a Citus shard suffix"
+            );
+        }
+    }
+}

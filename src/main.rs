@@ -1,0 +1,41 @@
+//! The `tenantry` binary: parse the command line, start telemetry, hand over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tenantry::config::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi(args) = &command {
+        // Printing the spec needs neither a database nor a runtime.
+        print!("{}", tenantry::api::spec(args.format));
+        return ExitCode::SUCCESS;
+    }
+    tenantry::telemetry::init(cli.settings.log_format());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match command {
+            Command::Migrate => tenantry::app::migrate(&cli.settings).await,
+            _ => tenantry::app::serve(cli.settings).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "tenantry stopped with an error");
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Repositories: one async function per SQL file under `sql/queries/<resource>/`, named like
+//! it. Each takes the transaction it runs in (tenant tables need a `TenantTx`) and maps rows
+//! to typed records by column name. No business rules here.
+
+pub(crate) mod auth;
+pub(crate) mod organizations;
+pub(crate) mod users;
+
+use crate::error::AppError;
+
+/// Reads a column, turning a type mismatch (a bug) into an internal error instead of a panic.
+fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    name: &str,
+) -> Result<T, AppError> {
+    row.try_get(name).map_err(AppError::internal)
+}

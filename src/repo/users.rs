@@ -1,0 +1,138 @@
+//! `sql/queries/users/*.sql`.
+
+use chrono::{DateTime, Utc};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::col;
+use crate::db::TenantTx;
+use crate::domain::{Role, UserId};
+use crate::error::AppError;
+use crate::sql;
+
+/// A user as the API shows it (never the password hash).
+#[derive(Debug, Clone)]
+pub(crate) struct User {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<&Row> for User {
+    type Error = AppError;
+
+    fn try_from(row: &Row) -> Result<Self, AppError> {
+        let role: &str = col(row, "role")?;
+        Ok(Self {
+            id: UserId::from_uuid(col(row, "id")?),
+            email: col(row, "email")?,
+            display_name: col(row, "display_name")?,
+            role: Role::parse(role)
+                .ok_or_else(|| AppError::internal(format!("unknown role {role:?} in users")))?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
+    }
+}
+
+/// The fields of a new user.
+pub(crate) struct NewUser<'a> {
+    pub id: UserId,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+/// Fields to change; `None` keeps the current value.
+#[derive(Default)]
+pub(crate) struct UserChanges<'a> {
+    pub email: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    pub role: Option<Role>,
+    pub password_hash: Option<&'a str>,
+}
+
+pub(crate) async fn insert(tx: &mut TenantTx, user: &NewUser<'_>) -> Result<User, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let row = tx
+        .query_one(
+            &sql!("users/insert.sql"),
+            &[
+                &org_id,
+                user.id.as_uuid(),
+                &user.email,
+                &user.display_name,
+                &user.password_hash,
+                &user.role.as_str(),
+            ],
+        )
+        .await?;
+    User::try_from(&row)
+}
+
+pub(crate) async fn get(tx: &mut TenantTx, id: UserId) -> Result<Option<User>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    tx.query_opt(&sql!("users/get.sql"), &[&org_id, id.as_uuid()])
+        .await?
+        .as_ref()
+        .map(User::try_from)
+        .transpose()
+}
+
+pub(crate) async fn list(
+    tx: &mut TenantTx,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<User>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    tx.query(&sql!("users/list.sql"), &[&org_id, &after, &limit])
+        .await?
+        .iter()
+        .map(User::try_from)
+        .collect()
+}
+
+pub(crate) async fn update(
+    tx: &mut TenantTx,
+    id: UserId,
+    changes: &UserChanges<'_>,
+) -> Result<Option<User>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let role = changes.role.map(Role::as_str);
+    tx.query_opt(
+        &sql!("users/update.sql"),
+        &[
+            &org_id,
+            id.as_uuid(),
+            &changes.email,
+            &changes.display_name,
+            &role,
+            &changes.password_hash,
+        ],
+    )
+    .await?
+    .as_ref()
+    .map(User::try_from)
+    .transpose()
+}
+
+pub(crate) async fn delete(tx: &mut TenantTx, id: UserId) -> Result<bool, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let deleted = tx
+        .execute(&sql!("users/delete.sql"), &[&org_id, id.as_uuid()])
+        .await?;
+    Ok(deleted == 1)
+}
+
+pub(crate) async fn lock_owners(tx: &mut TenantTx) -> Result<Vec<UserId>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    tx.query(&sql!("users/lock_owners.sql"), &[&org_id])
+        .await?
+        .iter()
+        .map(|row| col(row, "id").map(UserId::from_uuid))
+        .collect()
+}

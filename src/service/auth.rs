@@ -1,0 +1,83 @@
+//! Sign-up and log-in.
+
+use super::AppState;
+use crate::auth::Principal;
+use crate::auth::jwt::AccessToken;
+use crate::domain::{DisplayName, Email, OrgId, OrgName, OrgSlug, Password, Role, UserId};
+use crate::error::AppError;
+use crate::repo;
+use crate::repo::organizations::{self, Organization};
+use crate::repo::users::{self, NewUser, User};
+
+pub(crate) struct Signup {
+    pub org_name: OrgName,
+    pub org_slug: OrgSlug,
+    pub email: Email,
+    pub display_name: DisplayName,
+    pub password: Password,
+}
+
+/// Creates an organization and its first user (an owner) in one transaction.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn signup(
+    state: &AppState,
+    signup: Signup,
+) -> Result<(Organization, User, AccessToken), AppError> {
+    // Hash before taking a connection: a pooled connection is never held during argon2.
+    let password_hash = state.hasher.hash(signup.password.secret()).await?;
+    // The new organization's context is the service's own statement, not a client's: the
+    // ids are generated here, and RLS checks that both rows belong to that organization.
+    let principal = Principal::new(OrgId::generate(), UserId::generate(), Role::Owner);
+    let mut tx = state.db.tenant_tx(&principal).await?;
+    let org =
+        organizations::insert(&mut tx, signup.org_slug.as_str(), signup.org_name.as_str()).await?;
+    let user = users::insert(
+        &mut tx,
+        &NewUser {
+            id: principal.user_id(),
+            email: signup.email.as_str(),
+            display_name: signup.display_name.as_str(),
+            password_hash: &password_hash,
+            role: Role::Owner,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let token = state.tokens.issue(&principal)?;
+    tracing::info!(org_id = %org.id, user_id = %user.id, "organization signed up");
+    Ok((org, user, token))
+}
+
+/// Verifies credentials. An unknown organization, an unknown email and a wrong password give
+/// the same error after the same work (a dummy hash is verified when there is no user).
+#[tracing::instrument(skip_all)]
+pub(crate) async fn login(
+    state: &AppState,
+    org_slug: &str,
+    email: &str,
+    password: &str,
+) -> Result<AccessToken, AppError> {
+    let candidate = match (OrgSlug::parse(org_slug), Email::parse(email)) {
+        (Ok(slug), Ok(email)) => {
+            let mut tx = state.db.anon_tx().await?;
+            let candidate =
+                repo::auth::login_lookup(&mut tx, slug.as_str(), email.as_str()).await?;
+            tx.commit().await?;
+            candidate
+        }
+        // Malformed input cannot match a user, but still costs a verification.
+        _ => None,
+    };
+    let (hash, principal) = match candidate {
+        Some(c) => (
+            Some(c.password_hash),
+            Some(Principal::new(c.org_id, c.user_id, c.role)),
+        ),
+        None => (None, None),
+    };
+    let verified = state.hasher.verify(password, hash).await?;
+    match principal {
+        Some(principal) if verified => state.tokens.issue(&principal),
+        _ => Err(AppError::INVALID_CREDENTIALS),
+    }
+}

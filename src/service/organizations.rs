@@ -1,0 +1,18 @@
+//! The caller's organization.
+
+use super::AppState;
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::repo::organizations::{self, Organization};
+
+pub(crate) async fn current(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<Organization, AppError> {
+    let mut tx = state.db.tenant_tx(principal).await?;
+    let org = organizations::get(&mut tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(org)
+}

@@ -1,0 +1,215 @@
+//! Users of the caller's organization, and the rules for managing them:
+//! - any member reads the organization's users;
+//! - owners and admins create, edit and delete users; only owners create, edit, promote to
+//!   or delete owners;
+//! - everyone edits their own email, display name and password, but not their own role;
+//! - the last owner can be neither demoted nor deleted (owners are locked while checking,
+//!   so concurrent requests cannot both remove "the other" owner).
+
+use super::AppState;
+use crate::auth::Principal;
+use crate::db::TenantTx;
+use crate::domain::{Cursor, DisplayName, Email, Password, Role, UserId};
+use crate::error::AppError;
+use crate::repo::users::{self, NewUser, User, UserChanges};
+
+pub(crate) const DEFAULT_PAGE_SIZE: u32 = 20;
+pub(crate) const MAX_PAGE_SIZE: u32 = 100;
+
+pub(crate) struct CreateUser {
+    pub email: Email,
+    pub display_name: DisplayName,
+    pub password: Password,
+    pub role: Role,
+}
+
+#[derive(Default)]
+pub(crate) struct UpdateUser {
+    pub email: Option<Email>,
+    pub display_name: Option<DisplayName>,
+    pub role: Option<Role>,
+    pub password: Option<Password>,
+}
+
+const LAST_OWNER: AppError = AppError::Conflict {
+    code: "LAST_OWNER",
+    message: "an organization must keep at least one owner",
+};
+
+/// The caller's own user. A token whose user was deleted no longer identifies anyone.
+pub(crate) async fn me(state: &AppState, principal: &Principal) -> Result<User, AppError> {
+    let mut tx = state.db.tenant_tx(principal).await?;
+    let user = users::get(&mut tx, principal.user_id()).await?;
+    tx.commit().await?;
+    user.ok_or(AppError::Unauthenticated {
+        code: "TOKEN_INVALID",
+        message: "the access token's user no longer exists",
+    })
+}
+
+pub(crate) async fn get(
+    state: &AppState,
+    principal: &Principal,
+    id: UserId,
+) -> Result<User, AppError> {
+    let mut tx = state.db.tenant_tx(principal).await?;
+    let user = users::get(&mut tx, id).await?;
+    tx.commit().await?;
+    user.ok_or(AppError::NotFound)
+}
+
+/// One page of users and the cursor of the next page (None on the last page).
+pub(crate) async fn list(
+    state: &AppState,
+    principal: &Principal,
+    after: Option<Cursor>,
+    limit: u32,
+) -> Result<(Vec<User>, Option<Cursor>), AppError> {
+    let limit = limit.clamp(1, MAX_PAGE_SIZE);
+    let mut tx = state.db.tenant_tx(principal).await?;
+    let mut page = users::list(&mut tx, after.map(|c| c.last_id()), i64::from(limit) + 1).await?;
+    tx.commit().await?;
+    let next = if page.len() > limit as usize {
+        page.truncate(limit as usize);
+        page.last().map(|u| Cursor::after(*u.id.as_uuid()))
+    } else {
+        None
+    };
+    Ok((page, next))
+}
+
+pub(crate) async fn create(
+    state: &AppState,
+    principal: &Principal,
+    input: CreateUser,
+) -> Result<User, AppError> {
+    if !principal.role().manages_users() {
+        return Err(AppError::forbidden("only owners and admins can add users"));
+    }
+    if input.role == Role::Owner && principal.role() != Role::Owner {
+        return Err(AppError::forbidden("only owners can add owners"));
+    }
+    let password_hash = state.hasher.hash(input.password.secret()).await?;
+    let mut tx = state.db.tenant_tx(principal).await?;
+    // No existence check first: uq_users_org_id_email settles duplicates (409), races included.
+    let user = users::insert(
+        &mut tx,
+        &NewUser {
+            id: UserId::generate(),
+            email: input.email.as_str(),
+            display_name: input.display_name.as_str(),
+            password_hash: &password_hash,
+            role: input.role,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub(crate) async fn update(
+    state: &AppState,
+    principal: &Principal,
+    id: UserId,
+    input: UpdateUser,
+) -> Result<User, AppError> {
+    let password_hash = match &input.password {
+        Some(password) => Some(state.hasher.hash(password.secret()).await?),
+        None => None,
+    };
+    let mut tx = state.db.tenant_tx(principal).await?;
+    // Another organization's id is simply not found: RLS hides the row.
+    let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    authorize_update(principal, &target, &input)?;
+    if target.role == Role::Owner && input.role.is_some_and(|r| r != Role::Owner) {
+        ensure_another_owner(&mut tx, target.id).await?;
+    }
+    let changes = UserChanges {
+        email: input.email.as_ref().map(Email::as_str),
+        display_name: input.display_name.as_ref().map(DisplayName::as_str),
+        role: input.role,
+        password_hash: password_hash.as_deref(),
+    };
+    let user = users::update(&mut tx, id, &changes)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+fn authorize_update(
+    principal: &Principal,
+    target: &User,
+    input: &UpdateUser,
+) -> Result<(), AppError> {
+    let is_self = target.id == principal.user_id();
+    if is_self {
+        if input.role.is_some_and(|r| r != target.role) {
+            return Err(AppError::forbidden("you cannot change your own role"));
+        }
+        return Ok(());
+    }
+    if !principal.role().manages_users() {
+        return Err(AppError::forbidden(
+            "only owners and admins can edit other users",
+        ));
+    }
+    let touches_owner = target.role == Role::Owner || input.role == Some(Role::Owner);
+    if touches_owner && principal.role() != Role::Owner {
+        return Err(AppError::forbidden(
+            "only owners can edit owners or grant the owner role",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: UserId,
+) -> Result<(), AppError> {
+    if !principal.role().manages_users() {
+        return Err(AppError::forbidden(
+            "only owners and admins can remove users",
+        ));
+    }
+    let mut tx = state.db.tenant_tx(principal).await?;
+    let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    if target.role == Role::Owner {
+        if principal.role() != Role::Owner {
+            return Err(AppError::forbidden("only owners can remove owners"));
+        }
+        ensure_another_owner(&mut tx, target.id).await?;
+    }
+    if !users::delete(&mut tx, id).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Locks the owners and fails unless someone other than `leaving` stays an owner.
+async fn ensure_another_owner(tx: &mut TenantTx, leaving: UserId) -> Result<(), AppError> {
+    let owners = users::lock_owners(tx).await?;
+    if owners.iter().any(|owner| *owner != leaving) {
+        Ok(())
+    } else {
+        Err(LAST_OWNER)
+    }
+}
+
+/// Parses a client's cursor, or explains that it is not one.
+pub(crate) fn parse_cursor(value: Option<&str>) -> Result<Option<Cursor>, AppError> {
+    value
+        .map(|raw| {
+            Cursor::decode(raw).ok_or_else(|| AppError::BadRequest {
+                code: "INVALID_CURSOR",
+                message: "the cursor is malformed; use next_cursor from a previous page".into(),
+                details: vec![crate::error::FieldError::new(
+                    "cursor",
+                    "not a valid cursor",
+                )],
+            })
+        })
+        .transpose()
+}

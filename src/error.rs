@@ -271,7 +271,9 @@ impl From<tokio_postgres::Error> for AppError {
 impl From<deadpool_postgres::PoolError> for AppError {
     fn from(err: deadpool_postgres::PoolError) -> Self {
         match err {
-            deadpool_postgres::PoolError::Backend(err) => AppError::from(err),
+            // Opening a connection failed (server down, database missing, authentication):
+            // whatever the SQLSTATE, the database is unavailable to this request.
+            deadpool_postgres::PoolError::Backend(err) => AppError::database_unavailable(err),
             deadpool_postgres::PoolError::Timeout(_) => AppError::Unavailable {
                 code: "DATABASE_UNAVAILABLE",
                 source: Some("no database connection became available in time".into()),

@@ -20,5 +20,5 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub(crate) mod repo;
-pub(crate) mod service;
+pub mod service;
 pub mod telemetry;

@@ -90,32 +90,35 @@ pub(crate) fn parse<T: ParseFromJSON + DeserializeOwned>(bytes: &[u8]) -> Result
     if !value.is_object() {
         return Err(AppError::validation("body", "must be a JSON object"));
     }
-    match T::parse_from_json(Some(value)) {
-        Ok(parsed) => Ok(parsed),
-        Err(schema_err) => Err(AppError::Validation {
-            details: vec![locate::<T>(bytes, schema_err.message())],
-        }),
+    // serde first: strict JSON types (poem-openapi would coerce 42 into "42"), and the path of
+    // the offending field. Then poem-openapi, for the validators the spec declares.
+    if let Err(err) = serde_path_to_error::deserialize::<_, T>(&value) {
+        return Err(AppError::Validation {
+            details: vec![serde_field_error(err)],
+        });
     }
+    T::parse_from_json(Some(value)).map_err(|err| AppError::Validation {
+        details: vec![validator_field_error(err.message())],
+    })
 }
 
-/// Names the field behind a schema error: serde knows the path of structural errors (a
-/// missing field, a wrong type, an unknown field); poem-openapi's validator messages carry
-/// the field name ("field `name` verification failed. maxLength(200)").
-fn locate<T: DeserializeOwned>(bytes: &[u8], schema_message: &str) -> FieldError {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    if let Err(err) = serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        let path = err.path().to_string();
-        let inner = err.into_inner().to_string();
-        let message = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
-        let field = if path == "." {
-            // Missing and unknown fields are reported at the parent: the name is in the message.
-            backticked(&message).unwrap_or("body").to_owned()
-        } else {
-            path
-        };
-        return FieldError::new(field, message);
-    }
-    if let Some(rest) = schema_message.split("field `").nth(1)
+fn serde_field_error(err: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let path = err.path().to_string();
+    let inner = err.into_inner().to_string();
+    let message = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
+    let field = if path == "." {
+        // Missing and unknown fields are reported at the parent: the name is in the message.
+        backticked(&message).unwrap_or("body").to_owned()
+    } else {
+        path
+    };
+    FieldError::new(field, message)
+}
+
+/// poem-openapi's validator messages carry the field name:
+/// "field `name` verification failed. maxLength(200)".
+fn validator_field_error(message: &str) -> FieldError {
+    if let Some(rest) = message.split("field `").nth(1)
         && let Some((field, reason)) = rest.split_once('`')
     {
         let reason = reason
@@ -126,7 +129,7 @@ fn locate<T: DeserializeOwned>(bytes: &[u8], schema_message: &str) -> FieldError
             .trim();
         return FieldError::new(field, format!("does not satisfy {reason}"));
     }
-    FieldError::new("body", schema_message.to_owned())
+    FieldError::new("body", message.to_owned())
 }
 
 fn backticked(message: &str) -> Option<&str> {

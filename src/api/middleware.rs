@@ -73,7 +73,7 @@ pub(crate) fn wrap(
     app: impl Endpoint + 'static,
     body_limit: u64,
     allowed: AllowedMethods,
-) -> impl Endpoint {
+) -> impl Endpoint<Output = Response> {
     let allowed = Arc::new(allowed);
     app.with(CatchPanic::new().with_handler(panic_response))
         .around(move |next, req| {
@@ -265,7 +265,61 @@ fn param_reason(reason: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use poem::endpoint::make;
+
     use super::*;
+
+    async fn body_of(resp: Response) -> (StatusCode, serde_json::Value, String) {
+        let status = resp.status();
+        let header_id = resp
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = resp.into_body().into_bytes().await.expect("body");
+        let json = serde_json::from_slice(&bytes).expect("a JSON body");
+        (status, json, header_id)
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_gives_a_generic_500_envelope() {
+        let app = wrap(
+            make(|_req| async move {
+                if true {
+                    panic!("secret detail: password=hunter2");
+                }
+                "unreachable"
+            }),
+            1024,
+            AllowedMethods::default(),
+        );
+        let resp = app.call(Request::default()).await.expect("a response");
+        let (status, body, header_id) = body_of(resp).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["code"], "INTERNAL_ERROR");
+        assert_eq!(body["error"]["request_id"], header_id.as_str());
+        assert!(!body.to_string().contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_reveals_nothing_of_its_source() {
+        let app = wrap(
+            make(|_req| async move {
+                Err::<String, _>(poem::Error::new(
+                    AppError::internal("select * from app.users where password_hash = 'x'"),
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                ))
+            }),
+            1024,
+            AllowedMethods::default(),
+        );
+        let resp = app.call(Request::default()).await.expect("a response");
+        let (status, body, _) = body_of(resp).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["message"], "an unexpected error occurred");
+        assert!(!body.to_string().contains("select"));
+    }
 
     #[test]
     fn request_ids_are_bounded_and_safe() {

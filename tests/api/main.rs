@@ -1,0 +1,13 @@
+//! The integration suite: one binary, one module per feature. Every test runs the real
+//! service against its own clone of a migrated PostgreSQL template database.
+
+mod support;
+
+mod auth;
+mod errors;
+mod isolation;
+mod openapi_drift;
+mod ops;
+mod schema;
+mod tokens;
+mod users;

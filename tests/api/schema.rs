@@ -1,0 +1,176 @@
+//! The schema's guarantees, read from the catalog: every constraint has a public meaning,
+//! every table forces RLS, and the start-up self-check refuses an unprotected table.
+
+use std::collections::BTreeSet;
+
+use tenantry::db::Db;
+use tenantry::error::CONSTRAINTS;
+
+use crate::support::{TestDb, settings_for};
+
+#[tokio::test]
+async fn every_constraint_and_unique_index_has_an_error_mapping() {
+    let db = TestDb::new().await;
+    let client = db.superuser().await;
+    let rows = client
+        .query(
+            "select conname::text from pg_constraint c
+               join pg_namespace n on n.oid = c.connamespace
+              where n.nspname = 'app' and c.contype in ('p', 'u', 'f', 'c', 'x')
+             union
+             select i.relname::text from pg_index x
+               join pg_class i on i.oid = x.indexrelid
+               join pg_namespace n on n.oid = i.relnamespace
+              where n.nspname = 'app' and x.indisunique",
+            &[],
+        )
+        .await
+        .expect("catalog");
+    let in_schema: BTreeSet<String> = rows.iter().map(|r| r.get(0)).collect();
+    let mapped: BTreeSet<String> = CONSTRAINTS.iter().map(|(n, _)| (*n).to_owned()).collect();
+
+    let unmapped: Vec<_> = in_schema.difference(&mapped).collect();
+    let stale: Vec<_> = mapped.difference(&in_schema).collect();
+    assert!(
+        unmapped.is_empty(),
+        "add these to error::CONSTRAINTS: {unmapped:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "CONSTRAINTS names what the schema lacks: {stale:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_table_of_the_app_schema_forces_row_level_security() {
+    let db = TestDb::new().await;
+    let client = db.superuser().await;
+    let rows = client
+        .query(
+            "select c.relname::text, c.relrowsecurity, c.relforcerowsecurity
+               from pg_class c join pg_namespace n on n.oid = c.relnamespace
+              where n.nspname = 'app' and c.relkind in ('r', 'p')",
+            &[],
+        )
+        .await
+        .expect("catalog");
+    assert!(rows.len() >= 2, "organizations and users at least");
+    for row in rows {
+        let table: String = row.get(0);
+        assert!(
+            row.get::<_, bool>(1) && row.get::<_, bool>(2),
+            "{table} must ENABLE and FORCE RLS"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_self_check_passes_on_a_migrated_database() {
+    let db = TestDb::new().await;
+    let pool = Db::new(&settings_for(&db)).expect("pool");
+    let warnings = pool.self_check().await.expect("self-check passes");
+    // The test cluster logs in as a superuser: the check says so.
+    assert!(
+        warnings.iter().any(|w| w.contains("SUPERUSER")),
+        "{warnings:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_self_check_names_a_table_added_without_rls() {
+    let db = TestDb::new().await;
+    db.superuser()
+        .await
+        .batch_execute("create table app.widgets (org_id uuid not null, id uuid primary key)")
+        .await
+        .expect("create table");
+
+    let err = Db::new(&settings_for(&db))
+        .expect("pool")
+        .self_check()
+        .await
+        .expect_err("an unprotected table fails the check");
+
+    let message = err.to_string();
+    assert!(message.contains("app.widgets"), "{message}");
+    assert!(message.contains("FORCE ROW LEVEL SECURITY"), "{message}");
+}
+
+#[tokio::test]
+async fn the_self_check_names_a_missing_policy() {
+    let db = TestDb::new().await;
+    db.superuser()
+        .await
+        .batch_execute(
+            "create table app.widgets (org_id uuid not null, id uuid primary key);
+             alter table app.widgets enable row level security;
+             alter table app.widgets force row level security;
+             create policy widgets_select on app.widgets for select to tenantry_app
+                 using (org_id = app.current_org_id());",
+        )
+        .await
+        .expect("create table");
+
+    let err = Db::new(&settings_for(&db))
+        .expect("pool")
+        .self_check()
+        .await
+        .expect_err("missing policies fail the check");
+
+    let message = err.to_string();
+    assert!(
+        message.contains("app.widgets has no INSERT/UPDATE/DELETE policy"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn the_service_refuses_to_start_on_an_unprotected_table() {
+    let db = TestDb::new().await;
+    db.superuser()
+        .await
+        .batch_execute("create table app.gadgets (org_id uuid not null)")
+        .await
+        .expect("create table");
+
+    let result = tenantry::app::App::build(&settings_for(&db)).await;
+
+    let message = result.err().expect("start-up fails").to_string();
+    assert!(message.contains("app.gadgets"), "{message}");
+}
+
+#[tokio::test]
+async fn the_login_lookup_function_is_narrow() {
+    let db = TestDb::new().await;
+    let client = db.superuser().await;
+    let row = client
+        .query_one(
+            "select p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner)::text,
+                    has_function_privilege('public', p.oid, 'execute'),
+                    has_function_privilege('tenantry_app', p.oid, 'execute'),
+                    pg_get_function_result(p.oid)
+               from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+              where n.nspname = 'app' and p.proname = 'login_lookup'",
+            &[],
+        )
+        .await
+        .expect("the function exists");
+    assert!(row.get::<_, bool>(0), "SECURITY DEFINER");
+    let config: Vec<String> = row.get(1);
+    assert_eq!(config, ["search_path=pg_catalog, pg_temp"]);
+    assert_eq!(row.get::<_, String>(2), "tenantry_auth");
+    assert!(!row.get::<_, bool>(3), "PUBLIC must not execute it");
+    assert!(row.get::<_, bool>(4), "the runtime role executes it");
+    assert_eq!(
+        row.get::<_, String>(5),
+        "TABLE(org_id uuid, user_id uuid, password_hash text, role text)"
+    );
+    let role = client
+        .query_one(
+            "select rolsuper, rolbypassrls, rolcanlogin from pg_roles where rolname = 'tenantry_auth'",
+            &[],
+        )
+        .await
+        .expect("role");
+    assert!(!role.get::<_, bool>(0) && !role.get::<_, bool>(1) && !role.get::<_, bool>(2));
+}

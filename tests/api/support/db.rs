@@ -1,0 +1,186 @@
+//! Test databases: one migrated template per migration set, one clone per test.
+//!
+//! The template `tenantry_tpl_<hash>` is named after a hash of `sql/migrations/`, created and
+//! migrated by the first test process that needs it (under an advisory lock, since tests run in
+//! parallel processes and threads), then marked IS_TEMPLATE with connections disallowed.
+//! Each test clones it (`CREATE DATABASE t_<epoch>_<uuid> TEMPLATE ...`) and drops its clone
+//! when done; clones left by killed runs are swept after an hour.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::OnceCell;
+use tokio_postgres::{Client, Config, NoTls};
+
+/// The admin connection: `TENANTRY_TEST_DATABASE_URL`, default the local `postgres` database.
+pub fn admin_config() -> Config {
+    let url = std::env::var("TENANTRY_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    Config::from_str(&url).expect("TENANTRY_TEST_DATABASE_URL is a valid PostgreSQL URL")
+}
+
+pub async fn connect(config: &Config) -> Client {
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .expect("PostgreSQL is reachable (is it running?)");
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+}
+
+fn migrations_hash() -> u64 {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql/migrations");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("sql/migrations exists")
+        .map(|entry| entry.expect("readable entry").path())
+        .collect();
+    files.sort();
+    let mut hasher = DefaultHasher::new();
+    for file in files {
+        file.file_name().hash(&mut hasher);
+        std::fs::read(&file)
+            .expect("readable migration")
+            .hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// The migrated template's name, creating it on first use.
+pub async fn template() -> String {
+    TEMPLATE
+        .get_or_init(|| async {
+            let hash = migrations_hash();
+            let name = format!("tenantry_tpl_{:012x}", hash & 0xffff_ffff_ffff);
+            let admin = connect(&admin_config()).await;
+            let lock_key = (hash >> 1) as i64;
+            admin
+                .execute("select pg_advisory_lock($1)", &[&lock_key])
+                .await
+                .expect("advisory lock");
+            let state: Option<bool> = admin
+                .query_opt(
+                    "select datistemplate from pg_database where datname = $1",
+                    &[&name],
+                )
+                .await
+                .expect("catalog query")
+                .map(|row| row.get(0));
+            if state != Some(true) {
+                if state == Some(false) {
+                    // A run died half-way through creating it.
+                    admin
+                        .batch_execute(&format!("drop database \"{name}\" with (force)"))
+                        .await
+                        .expect("drop incomplete template");
+                }
+                admin
+                    .batch_execute(&format!("create database \"{name}\""))
+                    .await
+                    .expect("create template");
+                let mut config = admin_config();
+                config.dbname(&name);
+                tenantry::db::migrate(&config).await.expect("migrations apply");
+                admin
+                    .batch_execute(&format!(
+                        "alter database \"{name}\" with is_template true allow_connections false;
+                         select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}';"
+                    ))
+                    .await
+                    .expect("mark template");
+            }
+            sweep_stale_clones(&admin).await;
+            admin
+                .execute("select pg_advisory_unlock($1)", &[&lock_key])
+                .await
+                .expect("advisory unlock");
+            name
+        })
+        .await
+        .clone()
+}
+
+/// Drops clones older than an hour: leftovers of killed runs.
+async fn sweep_stale_clones(admin: &Client) {
+    let cutoff = now_secs().saturating_sub(3600);
+    let rows = admin
+        .query(
+            "select datname from pg_database where datname ~ '^t_[0-9]+_[0-9a-f]{32}$'",
+            &[],
+        )
+        .await
+        .expect("list clones");
+    for row in rows {
+        let name: String = row.get(0);
+        let created: u64 = name
+            .split('_')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(u64::MAX);
+        if created < cutoff {
+            let _ = admin
+                .batch_execute(&format!("drop database if exists \"{name}\" with (force)"))
+                .await;
+        }
+    }
+}
+
+/// A fresh database cloned from the template, dropped when this value is.
+pub struct TestDb {
+    pub name: String,
+    pub config: Config,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let template = template().await;
+        let name = format!("t_{}_{}", now_secs(), uuid::Uuid::now_v7().simple());
+        let admin = connect(&admin_config()).await;
+        admin
+            .batch_execute(&format!(
+                "create database \"{name}\" template \"{template}\""
+            ))
+            .await
+            .expect("clone the template");
+        let mut config = admin_config();
+        config.dbname(&name);
+        Self { name, config }
+    }
+
+    /// A superuser connection to this database, for arranging and inspecting state.
+    pub async fn superuser(&self) -> Client {
+        connect(&self.config).await
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime; use a runtime of our own on another thread.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let admin = connect(&admin_config()).await;
+                let _ = admin
+                    .batch_execute(&format!("drop database if exists \"{name}\" with (force)"))
+                    .await;
+            });
+        })
+        .join();
+    }
+}

@@ -1,0 +1,198 @@
+//! Test support: a running service on its own database, a request builder, and helpers that
+//! read like the domain (`app.signup("acme")`, `app.as_user(&alice).get("/v1/me")`).
+
+pub mod client;
+pub mod db;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tenantry::auth::Principal;
+use tenantry::auth::jwt::TokenService;
+use tenantry::config::Settings;
+use tenantry::service::AppState;
+use tokio::sync::oneshot;
+
+pub use client::{Req, TestResponse};
+pub use db::TestDb;
+
+/// The JWT secret of every test service (tests mint their own tokens with it).
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    // Field order matters: the server stops (shutdown dropped) before the database is dropped.
+    _shutdown: oneshot::Sender<()>,
+    pub db: TestDb,
+}
+
+/// A user of an organization, with a valid access token.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub org_id: String,
+    pub org_slug: String,
+    pub user_id: String,
+    pub email: String,
+    pub token: String,
+}
+
+pub fn settings_for(db: &TestDb) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.database_url = db.config.clone();
+    settings.listen_addr = "127.0.0.1:0".parse().expect("address");
+    settings.create_database = false;
+    settings.migrate_on_start = false;
+    settings.db_pool_size = 4;
+    settings.jwt_secret = Some(SecretString::from(TEST_JWT_SECRET.to_owned()));
+    settings
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = TestDb::new().await;
+        let settings = settings_for(&db);
+        Self::spawn_with(db, settings).await
+    }
+
+    pub async fn spawn_with(db: TestDb, settings: Settings) -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            tenantry::telemetry::init(tenantry::config::LogFormat::Text);
+        }
+        let app = tenantry::app::App::build(&settings)
+            .await
+            .expect("the service starts");
+        let addr = app.addr();
+        let state = app.state().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run(async {
+            let _ = rx.await;
+        }));
+        Self {
+            addr,
+            http: reqwest::Client::new(),
+            state,
+            _shutdown: tx,
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn get(&self, path: &str) -> Req<'_> {
+        Req::new(self, reqwest::Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Req<'_> {
+        Req::new(self, reqwest::Method::POST, path)
+    }
+
+    /// Requests authenticated as `member`.
+    pub fn as_user<'a>(&'a self, member: &'a Member) -> AsUser<'a> {
+        AsUser { app: self, member }
+    }
+
+    /// Signs up a new organization `slug` whose owner is `owner@<slug>.test`.
+    pub async fn signup(&self, slug: &str) -> Member {
+        let email = format!("owner@{slug}.test");
+        let resp = self
+            .post("/v1/auth/signup")
+            .json(json!({
+                "org_name": format!("Org {slug}"),
+                "org_slug": slug,
+                "email": email,
+                "display_name": "Owner",
+                "password": PASSWORD,
+            }))
+            .send()
+            .await;
+        resp.assert_status(201);
+        Member {
+            org_id: resp.str("/organization/id"),
+            org_slug: slug.to_owned(),
+            user_id: resp.str("/user/id"),
+            email,
+            token: resp.str("/access_token"),
+        }
+    }
+
+    /// Adds a user with `role` to `by`'s organization and logs them in.
+    pub async fn add_user(&self, by: &Member, email: &str, role: &str) -> Member {
+        let resp = self
+            .as_user(by)
+            .post("/v1/users")
+            .json(json!({
+                "email": email,
+                "display_name": email,
+                "password": PASSWORD,
+                "role": role,
+            }))
+            .send()
+            .await;
+        resp.assert_status(201);
+        let token = self.login(&by.org_slug, email, PASSWORD).await;
+        token.assert_status(200);
+        Member {
+            org_id: by.org_id.clone(),
+            org_slug: by.org_slug.clone(),
+            user_id: resp.str("/id"),
+            email: email.to_owned(),
+            token: token.str("/access_token"),
+        }
+    }
+
+    pub async fn login(&self, org_slug: &str, email: &str, password: &str) -> TestResponse {
+        self.post("/v1/auth/login")
+            .json(json!({"org_slug": org_slug, "email": email, "password": password}))
+            .send()
+            .await
+    }
+
+    /// The service's token verifier: turns a member's token into the `Principal` the
+    /// service would act for.
+    pub fn tokens(&self) -> Arc<TokenService> {
+        self.state.tokens.clone()
+    }
+
+    pub fn principal(&self, member: &Member) -> Principal {
+        self.tokens().verify(&member.token).expect("a valid token")
+    }
+}
+
+pub struct AsUser<'a> {
+    app: &'a TestApp,
+    member: &'a Member,
+}
+
+impl<'a> AsUser<'a> {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> Req<'a> {
+        Req::new(self.app, method, path).bearer(&self.member.token)
+    }
+    pub fn get(&self, path: &str) -> Req<'a> {
+        self.request(reqwest::Method::GET, path)
+    }
+    pub fn post(&self, path: &str) -> Req<'a> {
+        self.request(reqwest::Method::POST, path)
+    }
+    pub fn patch(&self, path: &str) -> Req<'a> {
+        self.request(reqwest::Method::PATCH, path)
+    }
+    pub fn delete(&self, path: &str) -> Req<'a> {
+        self.request(reqwest::Method::DELETE, path)
+    }
+}
+
+/// A body without its `request_id`, to compare two error responses.
+pub fn without_request_id(body: &Value) -> Value {
+    let mut body = body.clone();
+    if let Some(error) = body.get_mut("error").and_then(Value::as_object_mut) {
+        error.remove("request_id");
+    }
+    body
+}

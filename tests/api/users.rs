@@ -1,0 +1,364 @@
+//! Users of an organization: CRUD, pagination, roles, and uniqueness settled by the database.
+
+use std::collections::HashSet;
+
+use serde_json::json;
+
+use crate::support::{PASSWORD, TestApp};
+
+#[tokio::test]
+async fn an_admin_adds_reads_updates_and_removes_a_user() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let admin = app.add_user(&owner, "admin@acme.test", "admin").await;
+
+    let created = app
+        .as_user(&admin)
+        .post("/v1/users")
+        .json(json!({"email": "Carol@Acme.test", "display_name": "Carol", "password": PASSWORD}))
+        .send()
+        .await;
+    created.assert_status(201);
+    let id = created.str("/id");
+    assert_eq!(created.body["email"], "carol@acme.test");
+    assert_eq!(created.body["role"], "member", "member is the default role");
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/v1/users/{id}").as_str())
+    );
+
+    let read = app
+        .as_user(&admin)
+        .get(&format!("/v1/users/{id}"))
+        .send()
+        .await;
+    read.assert_status(200);
+    assert_eq!(read.body, created.body);
+
+    let updated = app
+        .as_user(&admin)
+        .patch(&format!("/v1/users/{id}"))
+        .json(json!({"display_name": "Carol C.", "role": "admin"}))
+        .send()
+        .await;
+    updated.assert_status(200);
+    assert_eq!(updated.body["display_name"], "Carol C.");
+    assert_eq!(updated.body["role"], "admin");
+    assert_eq!(updated.body["created_at"], created.body["created_at"]);
+    assert_ne!(updated.body["updated_at"], created.body["updated_at"]);
+
+    app.as_user(&admin)
+        .delete(&format!("/v1/users/{id}"))
+        .send()
+        .await
+        .assert_status(204);
+    app.as_user(&admin)
+        .get(&format!("/v1/users/{id}"))
+        .send()
+        .await
+        .assert_error(404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_duplicate_email_in_any_case_returns_409_but_another_org_may_use_it() {
+    let app = TestApp::spawn().await;
+    let acme = app.signup("acme").await;
+    let globex = app.signup("globex").await;
+    app.add_user(&acme, "dave@shared.test", "member").await;
+
+    for email in ["dave@shared.test", "DAVE@Shared.Test", " dave@shared.test "] {
+        let resp = app
+            .as_user(&acme)
+            .post("/v1/users")
+            .json(json!({"email": email, "display_name": "Dave 2", "password": PASSWORD}))
+            .send()
+            .await;
+        resp.assert_error(409, "EMAIL_ALREADY_EXISTS");
+    }
+    let other_org = app
+        .as_user(&globex)
+        .post("/v1/users")
+        .json(json!({"email": "Dave@Shared.test", "display_name": "Dave", "password": PASSWORD}))
+        .send()
+        .await;
+    other_org.assert_status(201);
+}
+
+#[tokio::test]
+async fn changing_an_email_to_a_taken_one_returns_409() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let bob = app.add_user(&owner, "bob@acme.test", "member").await;
+
+    let resp = app
+        .as_user(&bob)
+        .patch(&format!("/v1/users/{}", bob.user_id))
+        .json(json!({"email": owner.email.to_uppercase()}))
+        .send()
+        .await;
+
+    resp.assert_error(409, "EMAIL_ALREADY_EXISTS");
+}
+
+#[tokio::test]
+async fn fifty_concurrent_identical_creates_give_one_201_and_forty_nine_409s() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+
+    let requests = (0..50).map(|_| {
+        app.as_user(&owner)
+            .post("/v1/users")
+            .json(json!({"email": "race@acme.test", "display_name": "Racer", "password": PASSWORD}))
+            .send()
+    });
+    let responses = futures_util::future::join_all(requests).await;
+
+    let created = responses.iter().filter(|r| r.status == 201).count();
+    let conflicts: Vec<_> = responses.iter().filter(|r| r.status == 409).collect();
+    assert_eq!(created, 1, "exactly one create wins");
+    assert_eq!(conflicts.len(), 49, "every other create is a conflict");
+    for resp in conflicts {
+        resp.assert_error(409, "EMAIL_ALREADY_EXISTS");
+    }
+    let db = app.db.superuser().await;
+    let rows: i64 = db
+        .query_one(
+            "select count(*) from app.users where email = 'race@acme.test'",
+            &[],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(rows, 1);
+}
+
+#[tokio::test]
+async fn listing_walks_every_user_once_in_creation_order() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let db = app.db.superuser().await;
+    // Seed directly (hashing 45 passwords through the API would only slow the test down).
+    db.batch_execute(&format!(
+        "insert into app.users (org_id, id, email, display_name, password_hash, role)
+         select '{org}', gen_random_uuid(), 'u' || g || '@acme.test', 'User ' || g,
+                '$argon2id$seed', 'member'
+         from generate_series(1, 45) g",
+        org = owner.org_id,
+    ))
+    .await
+    .expect("seed users");
+    let total: i64 = db
+        .query_one("select count(*) from app.users", &[])
+        .await
+        .expect("count")
+        .get(0);
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/users?limit=7&cursor={c}"),
+            None => "/v1/users?limit=7".to_owned(),
+        };
+        let page = app.as_user(&owner).get(&path).send().await;
+        page.assert_status(200);
+        let items = page.body["items"].as_array().expect("items").clone();
+        assert!(items.len() <= 7);
+        seen.extend(
+            items
+                .iter()
+                .map(|u| u["id"].as_str().expect("id").to_owned()),
+        );
+        pages += 1;
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(pages < 100, "pagination does not terminate");
+    }
+
+    assert_eq!(seen.len() as i64, total, "every user is listed");
+    let unique: HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no user is listed twice");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(sorted, seen, "pages follow id (creation) order");
+}
+
+#[tokio::test]
+async fn list_limits_and_cursors_are_validated() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+
+    for limit in ["0", "101", "-1", "abc"] {
+        let resp = app
+            .as_user(&owner)
+            .get(&format!("/v1/users?limit={limit}"))
+            .send()
+            .await;
+        resp.assert_error(422, "VALIDATION_FAILED");
+        assert_eq!(resp.detail_fields(), ["limit"], "limit={limit}");
+    }
+    for cursor in [
+        "garbage",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "%27%20or%201%3D1",
+    ] {
+        let resp = app
+            .as_user(&owner)
+            .get(&format!("/v1/users?cursor={cursor}"))
+            .send()
+            .await;
+        resp.assert_error(400, "INVALID_CURSOR");
+    }
+    let full = app.as_user(&owner).get("/v1/users?limit=100").send().await;
+    full.assert_status(200);
+    assert_eq!(full.body["next_cursor"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn members_cannot_manage_users() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let member = app.add_user(&owner, "m@acme.test", "member").await;
+
+    let create = app
+        .as_user(&member)
+        .post("/v1/users")
+        .json(json!({"email": "x@acme.test", "display_name": "X", "password": PASSWORD}))
+        .send()
+        .await;
+    create.assert_error(403, "FORBIDDEN");
+    let edit = app
+        .as_user(&member)
+        .patch(&format!("/v1/users/{}", owner.user_id))
+        .json(json!({"display_name": "Pwned"}))
+        .send()
+        .await;
+    edit.assert_error(403, "FORBIDDEN");
+    let delete = app
+        .as_user(&member)
+        .delete(&format!("/v1/users/{}", owner.user_id))
+        .send()
+        .await;
+    delete.assert_error(403, "FORBIDDEN");
+    let own = app
+        .as_user(&member)
+        .patch(&format!("/v1/users/{}", member.user_id))
+        .json(json!({"display_name": "Me"}))
+        .send()
+        .await;
+    own.assert_status(200);
+}
+
+#[tokio::test]
+async fn admins_cannot_create_touch_or_remove_owners() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let admin = app.add_user(&owner, "admin@acme.test", "admin").await;
+    let member = app.add_user(&owner, "m@acme.test", "member").await;
+
+    let create_owner = app
+        .as_user(&admin)
+        .post("/v1/users")
+        .json(json!({"email": "o2@acme.test", "display_name": "O2", "password": PASSWORD, "role": "owner"}))
+        .send()
+        .await;
+    create_owner.assert_error(403, "FORBIDDEN");
+    let promote = app
+        .as_user(&admin)
+        .patch(&format!("/v1/users/{}", member.user_id))
+        .json(json!({"role": "owner"}))
+        .send()
+        .await;
+    promote.assert_error(403, "FORBIDDEN");
+    let edit_owner = app
+        .as_user(&admin)
+        .patch(&format!("/v1/users/{}", owner.user_id))
+        .json(json!({"password": "new password 123"}))
+        .send()
+        .await;
+    edit_owner.assert_error(403, "FORBIDDEN");
+    let remove_owner = app
+        .as_user(&admin)
+        .delete(&format!("/v1/users/{}", owner.user_id))
+        .send()
+        .await;
+    remove_owner.assert_error(403, "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn nobody_changes_their_own_role_and_the_last_owner_stays() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let admin = app.add_user(&owner, "admin@acme.test", "admin").await;
+
+    let self_promote = app
+        .as_user(&admin)
+        .patch(&format!("/v1/users/{}", admin.user_id))
+        .json(json!({"role": "owner"}))
+        .send()
+        .await;
+    self_promote.assert_error(403, "FORBIDDEN");
+
+    let second = app.add_user(&owner, "owner2@acme.test", "owner").await;
+    // Two owners demote each other at the same time: one must remain.
+    let (a, b) = tokio::join!(
+        app.as_user(&owner)
+            .patch(&format!("/v1/users/{}", second.user_id))
+            .json(json!({"role": "member"}))
+            .send(),
+        app.as_user(&second)
+            .patch(&format!("/v1/users/{}", owner.user_id))
+            .json(json!({"role": "member"}))
+            .send(),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "a: {} b: {}", a.text, b.text);
+    let loser = if a.status == 409 { a } else { b };
+    loser.assert_error(409, "LAST_OWNER");
+
+    let db = app.db.superuser().await;
+    let owners: i64 = db
+        .query_one("select count(*) from app.users where role = 'owner'", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(owners, 1);
+}
+
+#[tokio::test]
+async fn the_last_owner_cannot_be_removed() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+
+    let resp = app
+        .as_user(&owner)
+        .delete(&format!("/v1/users/{}", owner.user_id))
+        .send()
+        .await;
+
+    resp.assert_error(409, "LAST_OWNER");
+}
+
+#[tokio::test]
+async fn a_changed_password_is_the_only_one_that_logs_in() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+
+    app.as_user(&owner)
+        .patch(&format!("/v1/users/{}", owner.user_id))
+        .json(json!({"password": "a brand new password"}))
+        .send()
+        .await
+        .assert_status(200);
+
+    app.login("acme", &owner.email, PASSWORD)
+        .await
+        .assert_error(401, "INVALID_CREDENTIALS");
+    app.login("acme", &owner.email, "a brand new password")
+        .await
+        .assert_status(200);
+}

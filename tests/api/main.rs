@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod consistency;
 mod errors;
 mod isolation;
 mod openapi_drift;

@@ -126,6 +126,22 @@ impl Db {
         self.pool.close();
     }
 
+    /// The runtime-role part of [`Db::self_check`], for any role name (tests use it on
+    /// deliberately broken roles, since the real one is shared by the whole cluster).
+    pub async fn check_runtime_role(&self, role: &str) -> Result<(), StartupError> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|err| StartupError::Pool(err.to_string()))?;
+        let problems = runtime_role_problems(&client, role).await?;
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(StartupError::SelfCheck(problems.join("; ")))
+        }
+    }
+
     /// DESIGN invariant 4, checked before serving (and by the tests): every table of the
     /// application schema forces RLS and has a policy for each command; the runtime role
     /// cannot bypass RLS, owns nothing and cannot become another role; the pool's login role
@@ -136,43 +152,7 @@ impl Db {
             .get()
             .await
             .map_err(|err| StartupError::Pool(err.to_string()))?;
-        let row = client
-            .query_one(
-                "select r.rolsuper, r.rolbypassrls, r.rolcanlogin,
-                        exists (select 1 from pg_catalog.pg_auth_members m where m.member = r.oid),
-                        (select count(*) from pg_catalog.pg_class c where c.relowner = r.oid)
-                      + (select count(*) from pg_catalog.pg_namespace n where n.nspowner = r.oid)
-                 from pg_catalog.pg_roles r where r.rolname = $1",
-                &[&RUNTIME_ROLE],
-            )
-            .await
-            .map_err(|_| {
-                StartupError::SelfCheck(format!(
-                    "the runtime role {RUNTIME_ROLE} does not exist: run the migrations"
-                ))
-            })?;
-        let (superuser, bypassrls, login, member, owns): (bool, bool, bool, bool, i64) =
-            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
-        let mut problems = Vec::new();
-        if superuser {
-            problems.push(format!("{RUNTIME_ROLE} is SUPERUSER"));
-        }
-        if bypassrls {
-            problems.push(format!("{RUNTIME_ROLE} has BYPASSRLS"));
-        }
-        if login {
-            problems.push(format!("{RUNTIME_ROLE} can LOGIN"));
-        }
-        if member {
-            problems.push(format!(
-                "{RUNTIME_ROLE} is a member of another role and could SET ROLE to it"
-            ));
-        }
-        if owns > 0 {
-            problems.push(format!(
-                "{RUNTIME_ROLE} owns {owns} relation(s) or schema(s)"
-            ));
-        }
+        let mut problems = runtime_role_problems(&client, RUNTIME_ROLE).await?;
         let unprotected = client
             .query(
                 "select c.relname,
@@ -244,6 +224,50 @@ impl Db {
         }
         Ok(warnings)
     }
+}
+
+/// Why `role` could not serve as the runtime role: it must exist, and be NOSUPERUSER,
+/// NOBYPASSRLS, NOLOGIN, a member of no other role (no SET ROLE escape) and own nothing.
+async fn runtime_role_problems(
+    client: &tokio_postgres::Client,
+    role: &str,
+) -> Result<Vec<String>, StartupError> {
+    let row = client
+        .query_opt(
+            "select r.rolsuper, r.rolbypassrls, r.rolcanlogin,
+                    exists (select 1 from pg_catalog.pg_auth_members m where m.member = r.oid),
+                    (select count(*) from pg_catalog.pg_class c where c.relowner = r.oid)
+                  + (select count(*) from pg_catalog.pg_namespace n where n.nspowner = r.oid)
+             from pg_catalog.pg_roles r where r.rolname = $1",
+            &[&role],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(vec![format!(
+            "the runtime role {role} does not exist: run the migrations"
+        )]);
+    };
+    let (superuser, bypassrls, login, member, owns): (bool, bool, bool, bool, i64) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+    let mut problems = Vec::new();
+    if superuser {
+        problems.push(format!("{role} is SUPERUSER"));
+    }
+    if bypassrls {
+        problems.push(format!("{role} has BYPASSRLS"));
+    }
+    if login {
+        problems.push(format!("{role} can LOGIN"));
+    }
+    if member {
+        problems.push(format!(
+            "{role} is a member of another role and could SET ROLE to it"
+        ));
+    }
+    if owns > 0 {
+        problems.push(format!("{role} owns {owns} relation(s) or schema(s)"));
+    }
+    Ok(problems)
 }
 
 async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client, StartupError> {

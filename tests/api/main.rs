@@ -5,10 +5,12 @@ mod support;
 
 mod auth;
 mod consistency;
+mod cross_tenant;
 mod errors;
 mod isolation;
 mod openapi_drift;
 mod ops;
+mod pool_leak;
 mod schema;
 mod tokens;
 mod users;

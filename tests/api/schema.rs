@@ -174,3 +174,65 @@ async fn the_login_lookup_function_is_narrow() {
         .expect("role");
     assert!(!role.get::<_, bool>(0) && !role.get::<_, bool>(1) && !role.get::<_, bool>(2));
 }
+
+/// A throw-away role with the given attributes, dropped afterwards.
+struct ScratchRole {
+    name: String,
+}
+
+impl ScratchRole {
+    async fn create(client: &tokio_postgres::Client, attributes: &str) -> Self {
+        let name = format!("tenantry_guard_{}", uuid::Uuid::now_v7().simple());
+        client
+            .batch_execute(&format!("create role {name} {attributes}"))
+            .await
+            .expect("create role");
+        Self { name }
+    }
+}
+
+impl Drop for ScratchRole {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let admin = crate::support::db::connect(&crate::support::db::admin_config()).await;
+                let _ = admin
+                    .batch_execute(&format!("drop role if exists {name}"))
+                    .await;
+            });
+        })
+        .join();
+    }
+}
+
+#[tokio::test]
+async fn the_runtime_role_check_refuses_bypassing_or_escaping_roles() {
+    let db = TestDb::new().await;
+    let client = db.superuser().await;
+    let pool = Db::new(&settings_for(&db)).expect("pool");
+    pool.check_runtime_role("tenantry_app")
+        .await
+        .expect("the real runtime role passes");
+
+    let cases = [
+        ("nologin bypassrls", "BYPASSRLS"),
+        ("nologin superuser", "SUPERUSER"),
+        ("login", "can LOGIN"),
+        ("nologin in role tenantry_auth", "could SET ROLE"),
+    ];
+    for (attributes, expected) in cases {
+        let role = ScratchRole::create(&client, attributes).await;
+        let err = pool
+            .check_runtime_role(&role.name)
+            .await
+            .expect_err("the check refuses it");
+        assert!(err.to_string().contains(expected), "{attributes}: {err}");
+    }
+    let missing = pool.check_runtime_role("no_such_role_here").await;
+    assert!(missing.is_err());
+}

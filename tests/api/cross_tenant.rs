@@ -1,0 +1,135 @@
+//! The cross-tenant matrix, generated from the served OpenAPI document: for every operation
+//! whose path takes an id, organization B's token on organization A's object must answer
+//! exactly like a random id (status and body, except `request_id`), and change nothing.
+//! A new operation is covered as soon as it is in the spec; a new kind of object needs a
+//! fixture in `fixture_for`, and the test says so.
+
+use serde_json::{Map, Value, json};
+
+use crate::support::{Member, TestApp, without_request_id};
+
+/// An object of organization A that the path template `template` addresses.
+async fn fixture_for(app: &TestApp, a_owner: &Member, template: &str) -> Option<String> {
+    if template.starts_with("/v1/users/{id}") {
+        let user = app.add_user(a_owner, "target@a.test", "member").await;
+        return Some(user.user_id);
+    }
+    None
+}
+
+/// A minimal body that satisfies `schema` (required properties only), so that validation
+/// passes and the request reaches the database.
+fn sample(schema: &Value, spec: &Value) -> Value {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        return sample(&spec["components"]["schemas"][name], spec);
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        return all.first().map_or(json!({}), |s| sample(s, spec));
+    }
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        return values.first().cloned().unwrap_or(Value::Null);
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") | None => {
+            let mut object = Map::new();
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+                for (name, property) in properties {
+                    if required.contains(&name.as_str()) {
+                        object.insert(name.clone(), sample(property, spec));
+                    }
+                }
+            }
+            Value::Object(object)
+        }
+        Some("string") => match schema.get("format").and_then(Value::as_str) {
+            Some("uuid") => json!(uuid::Uuid::now_v7().to_string()),
+            Some("email") => json!("sample@example.test"),
+            Some("date-time") => json!("2026-01-01T00:00:00Z"),
+            _ => {
+                let min = schema["minLength"].as_u64().unwrap_or(1).max(8) as usize;
+                json!("s".repeat(min))
+            }
+        },
+        Some("integer") | Some("number") => json!(schema["minimum"].as_i64().unwrap_or(1)),
+        Some("boolean") => json!(false),
+        Some("array") => json!([]),
+        Some(_) => Value::Null,
+    }
+}
+
+#[tokio::test]
+async fn another_orgs_objects_answer_like_random_ids_in_every_operation() {
+    let app = TestApp::spawn().await;
+    let a_owner = app.signup("org-a").await;
+    let b_owner = app.signup("org-b").await;
+    let spec = app.get("/openapi.json").send().await.body;
+    let paths = spec["paths"].as_object().expect("paths").clone();
+
+    let mut covered = Vec::new();
+    let mut fixtures = std::collections::HashMap::new();
+    for (template, item) in &paths {
+        if !template.contains('{') {
+            continue;
+        }
+        for (method, operation) in item.as_object().expect("path item") {
+            if !fixtures.contains_key(template) {
+                let id = fixture_for(&app, &a_owner, template)
+                    .await
+                    .unwrap_or_else(|| panic!("add a fixture for {template} in cross_tenant.rs"));
+                fixtures.insert(template.clone(), id);
+            }
+            let target = fixtures[template].clone();
+            let before = app
+                .as_user(&a_owner)
+                .get(&template.replace("{id}", &target))
+                .send()
+                .await;
+            let body = operation["requestBody"]["content"]["application/json"]["schema"]
+                .as_object()
+                .map(|schema| sample(&Value::Object(schema.clone()), &spec));
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
+                .expect("an HTTP method");
+            let send = |id: String| {
+                let mut req = app
+                    .as_user(&b_owner)
+                    .request(method.clone(), &template.replace("{id}", &id));
+                if let Some(body) = &body {
+                    req = req.json(body.clone());
+                }
+                req.send()
+            };
+
+            let theirs = send(target.clone()).await;
+            let random = send(uuid::Uuid::now_v7().to_string()).await;
+
+            let label = format!("{method} {template}");
+            assert_eq!(theirs.status, random.status, "{label}: {}", theirs.text);
+            assert_eq!(
+                without_request_id(&theirs.body),
+                without_request_id(&random.body),
+                "{label}: another organization's object must look missing"
+            );
+            assert!(
+                theirs.status >= 400,
+                "{label} succeeded across organizations"
+            );
+            let after = app
+                .as_user(&a_owner)
+                .get(&template.replace("{id}", &target))
+                .send()
+                .await;
+            assert_eq!(after.status, before.status, "{label} changed A's object");
+            assert_eq!(after.body, before.body, "{label} changed A's object");
+            covered.push(label);
+        }
+    }
+    assert!(
+        covered.len() >= 3,
+        "the matrix must cover the id operations of the spec: {covered:?}"
+    );
+}

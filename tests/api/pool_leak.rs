@@ -97,7 +97,7 @@ async fn exercise(app: &TestApp, org: &Org, i: usize) {
             assert_eq!(row.get::<_, String>(1), principal.user_id().to_string());
             assert_eq!(row.get::<_, String>(2), principal.role().as_str());
             assert_eq!(row.get::<_, String>(3), "tenantry_app");
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 tx.commit().await.expect("commit");
             } // else: dropped without commit, rolled back before reuse
         }

@@ -193,20 +193,7 @@ impl ScratchRole {
 
 impl Drop for ScratchRole {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                let admin = crate::support::db::connect(&crate::support::db::admin_config()).await;
-                let _ = admin
-                    .batch_execute(&format!("drop role if exists {name}"))
-                    .await;
-            });
-        })
-        .join();
+        crate::support::db::run_admin_blocking(format!("drop role if exists {}", self.name));
     }
 }
 

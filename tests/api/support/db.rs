@@ -167,20 +167,26 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop runs inside the test's runtime; use a runtime of our own on another thread.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                let admin = connect(&admin_config()).await;
-                let _ = admin
-                    .batch_execute(&format!("drop database if exists \"{name}\" with (force)"))
-                    .await;
-            });
-        })
-        .join();
+        run_admin_blocking(format!(
+            "drop database if exists \"{}\" with (force)",
+            self.name
+        ));
     }
+}
+
+/// Runs an admin statement from a `Drop`: drops happen inside the test's runtime, so this uses
+/// a runtime of its own on another thread. Failures are ignored (clean-up is best effort;
+/// stale clones are swept later).
+pub fn run_admin_blocking(statement: String) {
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let admin = connect(&admin_config()).await;
+            let _ = admin.batch_execute(&statement).await;
+        });
+    })
+    .join();
 }

@@ -16,9 +16,6 @@ use crate::config::{ConfigError, Settings};
 use crate::db::{self, Db, StartupError};
 use crate::service::AppState;
 
-/// How long in-flight requests may take to finish after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-
 /// Why `serve` or `migrate` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -41,6 +38,7 @@ pub enum RunError {
 /// `tenantry migrate`: create the database if needed and apply pending migrations.
 pub async fn migrate(settings: &Settings) -> Result<(), RunError> {
     let config = settings.migration_database_url();
+    db::wait_until_reachable(config, settings.db_startup_timeout()).await?;
     if settings.create_database {
         db::ensure_database(config).await?;
     }
@@ -52,6 +50,11 @@ pub async fn migrate(settings: &Settings) -> Result<(), RunError> {
 /// Everything `serve` does before it binds: database, migrations, self-check, state.
 pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
     let jwt_secret = settings.resolve_jwt_secret()?;
+    db::wait_until_reachable(
+        settings.migration_database_url(),
+        settings.db_startup_timeout(),
+    )
+    .await?;
     if settings.migrate_on_start {
         migrate(settings).await?;
     }
@@ -71,6 +74,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             settings.access_token_ttl_secs,
         )),
         hasher,
+        metrics_token: settings.metrics_token.clone(),
     })
 }
 
@@ -80,6 +84,8 @@ pub struct App {
     addr: SocketAddr,
     state: AppState,
     body_limit: u64,
+    request_timeout: Duration,
+    shutdown_grace: Duration,
 }
 
 impl App {
@@ -100,6 +106,8 @@ impl App {
             addr,
             state,
             body_limit: settings.body_limit_bytes,
+            request_timeout: settings.request_timeout(),
+            shutdown_grace: settings.shutdown_grace(),
         })
     }
 
@@ -114,10 +122,10 @@ impl App {
     /// Serves until `shutdown` completes, lets in-flight requests finish, closes the pool.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
         let db = self.state.db.clone();
-        let routes = api::routes(self.state, self.body_limit);
+        let routes = api::routes(self.state, self.body_limit, self.request_timeout);
         tracing::info!(addr = %self.addr, "serving; Swagger UI at /docs");
         let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(routes, shutdown, Some(SHUTDOWN_GRACE))
+            .run_with_graceful_shutdown(routes, shutdown, Some(self.shutdown_grace))
             .await;
         db.close();
         tracing::info!("stopped");

@@ -136,6 +136,28 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(30..=86_400))]
     pub access_token_ttl_secs: u64,
 
+    /// Longest time a request may take before it is abandoned (its transaction rolled back)
+    /// and answered 503 `TIMEOUT`, in milliseconds.
+    #[arg(long, env = "TENANTRY_REQUEST_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub request_timeout_ms: u64,
+
+    /// After SIGTERM or Ctrl-C: how long in-flight requests may take to finish, in
+    /// milliseconds.
+    #[arg(long, env = "TENANTRY_SHUTDOWN_GRACE_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub shutdown_grace_ms: u64,
+
+    /// At start-up, how long to keep retrying (with backoff) while the database is
+    /// unreachable before giving up, in milliseconds.
+    #[arg(long, env = "TENANTRY_DB_STARTUP_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub db_startup_timeout_ms: u64,
+
+    /// When set, `GET /metrics` requires `Authorization: Bearer <this token>`.
+    #[arg(long, env = "TENANTRY_METRICS_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    pub metrics_token: Option<SecretString>,
+
     /// Largest accepted request body, in bytes (larger bodies get 413).
     #[arg(long, env = "TENANTRY_BODY_LIMIT_BYTES", default_value_t = 65_536,
           value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
@@ -185,6 +207,18 @@ impl Settings {
 
     pub fn db_acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+
+    pub fn db_startup_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_startup_timeout_ms)
     }
 
     pub fn db_connect_timeout(&self) -> Duration {

@@ -97,6 +97,17 @@ impl AppError {
         message: "the organization, email or password is incorrect",
     };
 
+    /// A serialization failure or deadlock: running the whole transaction again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            AppError::Unavailable {
+                code: "DATABASE_BUSY",
+                ..
+            }
+        )
+    }
+
     pub fn database_unavailable(source: impl Into<BoxError>) -> Self {
         AppError::Unavailable {
             code: "DATABASE_UNAVAILABLE",

@@ -11,6 +11,7 @@
 //! - [`auth`]: JWT issuing and verification, argon2id password hashing.
 //! - [`domain`]: validated newtypes (ids, emails, roles, cursors).
 //! - [`error`]: [`error::AppError`] and the one SQLSTATE/constraint mapping.
+//! - [`metrics`]: Prometheus metrics served at `/metrics`.
 
 pub mod api;
 pub mod app;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub(crate) mod repo;
 pub mod service;
 pub mod telemetry;

@@ -4,28 +4,12 @@
 //! only place an outcome gets its status, and where errors are logged. [`render`] builds the
 //! same body for errors raised outside operations (routing, extractors, panics).
 
-use std::sync::Arc;
-
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
 use crate::error::{AppError, FieldError};
-
-tokio::task_local! {
-    /// The id of the request being handled, set by the request middleware.
-    static REQUEST_ID: Arc<str>;
-}
-
-/// Runs `fut` with `id` as the current request id.
-pub(crate) async fn with_request_id<F: Future>(id: Arc<str>, fut: F) -> F::Output {
-    REQUEST_ID.scope(id, fut).await
-}
-
-pub(crate) fn current_request_id() -> String {
-    REQUEST_ID.try_with(|id| id.to_string()).unwrap_or_default()
-}
 
 /// The body of every error response.
 #[derive(Debug, Object)]
@@ -73,7 +57,7 @@ impl ErrorEnvelope {
             error: ErrorBody {
                 code: code.to_owned(),
                 message: message.into(),
-                request_id: current_request_id(),
+                request_id: super::context::request_id(),
                 details,
             },
         }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::middleware::CatchPanic;
@@ -13,15 +13,27 @@ use poem_openapi::error::{
     AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
 };
 
-use super::envelope::{ApiError, render, with_request_id};
+use tracing::Instrument;
+
+use super::context::{RequestContext, scope};
+use super::envelope::{ApiError, render};
 use crate::error::{AppError, FieldError};
+use crate::metrics::{METRICS, RequestLabels};
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
 const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// Which methods each path template of the spec accepts, for the `Allow` header of 405s.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct AllowedMethods(Arc<Vec<(Vec<String>, String)>>);
+pub(crate) struct AllowedMethods(Arc<Vec<Template>>);
+
+/// One path template of the spec: its text, its segments and the methods it accepts.
+#[derive(Debug)]
+struct Template {
+    text: String,
+    segments: Vec<String>,
+    allow: String,
+}
 
 impl AllowedMethods {
     pub(crate) fn from_spec(spec_json: &str) -> Self {
@@ -36,32 +48,52 @@ impl AllowedMethods {
                     .map(|ops| ops.keys().map(|m| m.to_uppercase()).collect())
                     .unwrap_or_default();
                 let segments = path.split('/').map(str::to_owned).collect();
-                templates.insert(path.clone(), (segments, methods.join(", ")));
+                templates.insert(
+                    path.clone(),
+                    Template {
+                        text: path.clone(),
+                        segments,
+                        allow: methods.join(", "),
+                    },
+                );
             }
         }
         Self(Arc::new(templates.into_values().collect()))
     }
 
-    fn template(&self, path: &str) -> Option<&(Vec<String>, String)> {
+    fn template(&self, path: &str) -> Option<&Template> {
         let segments: Vec<&str> = path.split('/').collect();
-        self.0.iter().find(|(template, _)| {
-            template.len() == segments.len()
-                && template.iter().zip(&segments).all(|(t, s)| {
+        self.0.iter().find(|template| {
+            template.segments.len() == segments.len()
+                && template.segments.iter().zip(&segments).all(|(t, s)| {
                     (t.starts_with('{') && t.ends_with('}') && !s.is_empty()) || t == s
                 })
         })
     }
 
     fn for_path(&self, path: &str) -> Option<&str> {
-        self.template(path).map(|(_, allow)| allow.as_str())
+        self.template(path).map(|t| t.allow.as_str())
+    }
+
+    /// The route of `path` for logs and metric labels: its spec template, one of the fixed
+    /// non-API routes, or `unmatched` (raw paths would make label cardinality unbounded).
+    fn route(&self, path: &str) -> String {
+        if let Some(template) = self.template(path) {
+            return template.text.clone();
+        }
+        match path {
+            "/openapi.json" | "/openapi.yaml" => path.to_owned(),
+            p if p == "/docs" || p.starts_with("/docs/") => "/docs".to_owned(),
+            _ => "unmatched".to_owned(),
+        }
     }
 
     /// poem-openapi reports path parameters as `param0`, `param1`, ...: give them their
     /// names from the spec's path template.
     fn path_param_name(&self, path: &str, internal: &str) -> Option<String> {
         let index: usize = internal.strip_prefix("param")?.parse().ok()?;
-        let (template, _) = self.template(path)?;
-        template
+        self.template(path)?
+            .segments
             .iter()
             .filter_map(|t| t.strip_prefix('{').and_then(|t| t.strip_suffix('}')))
             .nth(index)
@@ -69,23 +101,30 @@ impl AllowedMethods {
     }
 }
 
+/// Limits applied to every request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub body_limit: u64,
+    pub request_timeout: Duration,
+}
+
 pub(crate) fn wrap(
     app: impl Endpoint + 'static,
-    body_limit: u64,
+    limits: Limits,
     allowed: AllowedMethods,
 ) -> impl Endpoint<Output = Response> {
     let allowed = Arc::new(allowed);
     app.with(CatchPanic::new().with_handler(panic_response))
         .around(move |next, req| {
             let allowed = allowed.clone();
-            async move { Ok(handle(next, req, body_limit, &allowed).await) }
+            async move { Ok(handle(next, req, limits, &allowed).await) }
         })
 }
 
 async fn handle<E: Endpoint>(
     next: Arc<E>,
     req: Request,
-    body_limit: u64,
+    limits: Limits,
     allowed: &AllowedMethods,
 ) -> Response {
     let started = Instant::now();
@@ -97,13 +136,20 @@ async fn handle<E: Endpoint>(
         .map_or_else(|| uuid::Uuid::now_v7().to_string().into(), Into::into);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let route = allowed.route(&path);
+    let ctx = Arc::new(RequestContext::new(request_id.clone()));
+    let span = tracing::info_span!("request", request_id = %request_id);
 
-    let mut response = with_request_id(request_id.clone(), async {
-        if declared_length(&req).is_some_and(|len| len > body_limit) {
-            return ApiError::from(AppError::PayloadTooLarge { limit: body_limit }).into_response();
+    let work = async {
+        if declared_length(&req).is_some_and(|len| len > limits.body_limit) {
+            return ApiError::from(AppError::PayloadTooLarge {
+                limit: limits.body_limit,
+            })
+            .into_response();
         }
-        match next.call(req).await {
-            Ok(resp) => {
+        let call = next.call(req);
+        match tokio::time::timeout(limits.request_timeout, call).await {
+            Ok(Ok(resp)) => {
                 let resp = resp.into_response();
                 if resp.status().is_client_error() || resp.status().is_server_error() {
                     ensure_envelope(resp)
@@ -111,23 +157,42 @@ async fn handle<E: Endpoint>(
                     resp
                 }
             }
-            Err(err) => error_response(err, &method, &path, allowed),
+            Ok(Err(err)) => error_response(err, &method, &path, allowed),
+            // The handler's future is dropped: its transaction rolls back.
+            Err(_) => ApiError::from(AppError::Unavailable {
+                code: "TIMEOUT",
+                source: Some("the request took longer than the configured timeout".into()),
+            })
+            .into_response(),
         }
-    })
-    .await;
+    };
+    let mut response = scope(ctx.clone(), work.instrument(span.clone())).await;
 
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let labels = RequestLabels {
+        method: method.as_str().to_owned(),
+        route: route.clone(),
+        status,
+    };
+    METRICS.http_requests.get_or_create(&labels).inc();
+    METRICS
+        .http_duration
+        .get_or_create(&labels)
+        .observe(elapsed.as_secs_f64());
+    let (org_id, user_id) = ctx.principal().unzip();
     tracing::info!(
         target: "tenantry::http",
-        request_id = %request_id,
+        parent: &span,
         %method,
-        path = %path,
+        route = %route,
         status,
-        latency_ms,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        org_id = org_id.map(tracing::field::display),
+        user_id = user_id.map(tracing::field::display),
         "request"
     );
     response
@@ -291,7 +356,10 @@ mod tests {
                 }
                 "unreachable"
             }),
-            1024,
+            Limits {
+                body_limit: 1024,
+                request_timeout: Duration::from_secs(5),
+            },
             AllowedMethods::default(),
         );
         let resp = app.call(Request::default()).await.expect("a response");
@@ -311,7 +379,10 @@ mod tests {
                     StatusCode::INTERNAL_SERVER_ERROR,
                 ))
             }),
-            1024,
+            Limits {
+                body_limit: 1024,
+                request_timeout: Duration::from_secs(5),
+            },
             AllowedMethods::default(),
         );
         let resp = app.call(Request::default()).await.expect("a response");

@@ -3,6 +3,7 @@
 
 mod auth;
 pub mod body;
+mod context;
 pub mod envelope;
 mod me;
 mod middleware;
@@ -73,7 +74,11 @@ pub fn spec(format: SpecFormat) -> String {
 
 /// The whole HTTP application: API, spec, Swagger UI, and the middleware that gives every
 /// response a request id and every error the envelope.
-pub fn routes(state: AppState, body_limit: u64) -> impl Endpoint {
+pub fn routes(
+    state: AppState,
+    body_limit: u64,
+    request_timeout: std::time::Duration,
+) -> impl Endpoint {
     let service = service();
     let ui = service.swagger_ui();
     let spec_json = service.spec_endpoint();
@@ -87,5 +92,12 @@ pub fn routes(state: AppState, body_limit: u64) -> impl Endpoint {
         .data(state)
         .data(body::BodyLimit(body_limit))
         .into_endpoint();
-    middleware::wrap(app, body_limit, allowed)
+    middleware::wrap(
+        app,
+        middleware::Limits {
+            body_limit,
+            request_timeout,
+        },
+        allowed,
+    )
 }

@@ -22,8 +22,10 @@ async fn verify_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal>
             StatusCode::INTERNAL_SERVER_ERROR,
         )
     })?;
-    state
+    let principal = state
         .tokens
         .verify(&bearer.token)
-        .map_err(|err| poem::Error::new(err, StatusCode::UNAUTHORIZED))
+        .map_err(|err| poem::Error::new(err, StatusCode::UNAUTHORIZED))?;
+    super::context::record_principal(&principal);
+    Ok(principal)
 }

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
 use crate::error::AppError;
+use crate::metrics::METRICS;
 
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
@@ -54,11 +55,11 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|err| AppError::internal(err.to_string()))?;
+        let waiting = &METRICS.password_hash_waiting;
+        waiting.inc();
+        let permit = self.permits.acquire().await;
+        waiting.dec();
+        let _permit = permit.map_err(|err| AppError::internal(err.to_string()))?;
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|err| AppError::internal(err.to_string()))

@@ -33,6 +33,8 @@ pub enum StartupError {
     Connect(#[source] tokio_postgres::Error),
     #[error("timed out connecting to PostgreSQL after {0:?}")]
     ConnectTimeout(Duration),
+    #[error("PostgreSQL stayed unreachable for {waited:?}; giving up (last error: {last})")]
+    Unreachable { waited: Duration, last: String },
     #[error("database error during start-up: {0}")]
     Database(#[from] tokio_postgres::Error),
     #[error("cannot create database {name:?}: {source}")]
@@ -114,6 +116,31 @@ impl Db {
         let client = self.client().await?;
         client.simple_query("SELECT 1").await?;
         Ok(())
+    }
+
+    /// Readiness: the database answers, as the runtime role, and has every migration this
+    /// binary knows (an older binary against a newer schema is ready: rolling deployments).
+    pub async fn readiness(&self) -> Result<(), AppError> {
+        let mut tx = self.anon_tx().await?;
+        let rows = tx
+            .query(&crate::sql!("ops/applied_migration.sql"), &[])
+            .await?;
+        tx.commit().await?;
+        let applied: i32 = rows
+            .first()
+            .map(|row| row.try_get("version"))
+            .transpose()
+            .map_err(AppError::internal)?
+            .unwrap_or(0);
+        match latest_migration_version() {
+            Some(latest) if applied < latest => Err(AppError::Unavailable {
+                code: "MIGRATIONS_PENDING",
+                source: Some(
+                    format!("database at migration {applied}, binary expects {latest}").into(),
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Pool figures for diagnostics: (size, available, waiting).
@@ -285,6 +312,42 @@ async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Clie
         }
     });
     Ok(client)
+}
+
+/// Waits, with exponential backoff, until the PostgreSQL server of `config` accepts
+/// connections (a missing database counts as reachable: it can be created), for at most
+/// `limit`. Each failed attempt is logged with the delay before the next one.
+pub async fn wait_until_reachable(
+    config: &tokio_postgres::Config,
+    limit: Duration,
+) -> Result<(), StartupError> {
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_millis(100);
+    let mut attempt = 1u32;
+    loop {
+        let last = match connect(config).await {
+            Ok(_) => return Ok(()),
+            Err(StartupError::Connect(err))
+                if err.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) =>
+            {
+                return Ok(());
+            }
+            Err(err) => err.to_string(),
+        };
+        let waited = started.elapsed();
+        if waited + delay > limit {
+            return Err(StartupError::Unreachable { waited, last });
+        }
+        tracing::warn!(
+            attempt,
+            retry_in_ms = delay.as_millis() as u64,
+            error = %last,
+            "database unreachable at start-up; retrying"
+        );
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+        attempt += 1;
+    }
 }
 
 fn quote_ident(name: &str) -> String {

@@ -11,6 +11,7 @@
 //! returns to the pool, so no request ever sees another's transaction or settings.
 
 use std::future::Future;
+use std::time::Instant;
 
 use deadpool_postgres::Object;
 use futures_util::future::{try_join, try_join_all};
@@ -21,6 +22,7 @@ use super::Sql;
 use crate::auth::Principal;
 use crate::domain::{OrgId, UserId};
 use crate::error::AppError;
+use crate::metrics::METRICS;
 
 /// The role every request transaction runs as. It owns nothing and cannot bypass RLS.
 pub const RUNTIME_ROLE: &str = "tenantry_app";
@@ -42,6 +44,8 @@ enum State {
 struct Tx {
     client: Option<Object>,
     state: State,
+    /// When BEGIN was sent, for the transaction-duration metric.
+    opened: Option<Instant>,
 }
 
 impl Tx {
@@ -49,13 +53,17 @@ impl Tx {
         Self {
             client: Some(client),
             state: State::Pending(setup),
+            opened: None,
         }
     }
 
     /// The connection and, on the first call, the statements that must precede the query.
     fn prepare(&mut self) -> Result<(&Object, Option<Vec<String>>), AppError> {
         let setup = match std::mem::replace(&mut self.state, State::Open) {
-            State::Pending(setup) => Some(setup),
+            State::Pending(setup) => {
+                self.opened = Some(Instant::now());
+                Some(setup)
+            }
             State::Open => None,
             State::Finished => {
                 self.state = State::Finished;
@@ -97,10 +105,11 @@ impl Tx {
                     .as_ref()
                     .ok_or_else(|| AppError::internal("transaction without a connection"))?;
                 if let Err(err) = client.batch_execute("COMMIT").await {
-                    // Unknown outcome: let Drop discard the connection.
+                    // Unknown outcome: let Drop roll back (or discard) the connection.
                     self.state = State::Open;
                     return Err(err.into());
                 }
+                self.record_duration();
                 Ok(())
             }
         }
@@ -125,11 +134,22 @@ async fn pipelined<T>(
     }
 }
 
+impl Tx {
+    fn record_duration(&mut self) {
+        if let Some(opened) = self.opened.take() {
+            METRICS
+                .transaction_duration
+                .observe(opened.elapsed().as_secs_f64());
+        }
+    }
+}
+
 impl Drop for Tx {
     fn drop(&mut self) {
         if !matches!(self.state, State::Open) {
             return; // the connection returns to the pool as it is: clean
         }
+        self.record_duration();
         let Some(client) = self.client.take() else {
             return;
         };

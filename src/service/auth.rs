@@ -1,10 +1,11 @@
 //! Sign-up and log-in.
 
-use super::AppState;
+use super::{AppState, retrying};
 use crate::auth::Principal;
 use crate::auth::jwt::AccessToken;
 use crate::domain::{DisplayName, Email, OrgId, OrgName, OrgSlug, Password, Role, UserId};
 use crate::error::AppError;
+use crate::metrics::{METRICS, OutcomeLabels};
 use crate::repo;
 use crate::repo::organizations::{self, Organization};
 use crate::repo::users::{self, NewUser, User};
@@ -28,21 +29,27 @@ pub(crate) async fn signup(
     // The new organization's context is the service's own statement, not a client's: the
     // ids are generated here, and RLS checks that both rows belong to that organization.
     let principal = Principal::new(OrgId::generate(), UserId::generate(), Role::Owner);
-    let mut tx = state.db.tenant_tx(&principal).await?;
-    let org =
-        organizations::insert(&mut tx, signup.org_slug.as_str(), signup.org_name.as_str()).await?;
-    let user = users::insert(
-        &mut tx,
-        &NewUser {
-            id: principal.user_id(),
-            email: signup.email.as_str(),
-            display_name: signup.display_name.as_str(),
-            password_hash: &password_hash,
-            role: Role::Owner,
-        },
-    )
+    let owner = NewUser {
+        id: principal.user_id(),
+        email: signup.email.as_str(),
+        display_name: signup.display_name.as_str(),
+        password_hash: &password_hash,
+        role: Role::Owner,
+    };
+    let (principal_ref, owner, signup_ref) = (&principal, &owner, &signup);
+    let (org, user) = retrying(|| async move {
+        let mut tx = state.db.tenant_tx(principal_ref).await?;
+        let org = organizations::insert(
+            &mut tx,
+            signup_ref.org_slug.as_str(),
+            signup_ref.org_name.as_str(),
+        )
+        .await?;
+        let user = users::insert(&mut tx, owner).await?;
+        tx.commit().await?;
+        Ok((org, user))
+    })
     .await?;
-    tx.commit().await?;
     let token = state.tokens.issue(&principal)?;
     tracing::info!(org_id = %org.id, user_id = %user.id, "organization signed up");
     Ok((org, user, token))
@@ -75,9 +82,15 @@ pub(crate) async fn login(
         ),
         None => (None, None),
     };
-    let verified = state.hasher.verify(password, hash).await?;
-    match principal {
-        Some(principal) if verified => state.tokens.issue(&principal),
-        _ => Err(AppError::INVALID_CREDENTIALS),
-    }
+    let verified = state.hasher.verify(password, hash).await;
+    let (outcome, result) = match (verified, principal) {
+        (Ok(true), Some(principal)) => ("success", state.tokens.issue(&principal)),
+        (Ok(_), _) => ("invalid_credentials", Err(AppError::INVALID_CREDENTIALS)),
+        (Err(err), _) => ("error", Err(err)),
+    };
+    METRICS
+        .logins
+        .get_or_create(&OutcomeLabels { outcome })
+        .inc();
+    result
 }

@@ -6,7 +6,7 @@
 //! - the last owner can be neither demoted nor deleted (owners are locked while checking,
 //!   so concurrent requests cannot both remove "the other" owner).
 
-use super::AppState;
+use super::{AppState, retrying};
 use crate::auth::Principal;
 use crate::db::TenantTx;
 use crate::domain::{Cursor, DisplayName, Email, Password, Role, UserId};
@@ -90,21 +90,23 @@ pub(crate) async fn create(
         return Err(AppError::forbidden("only owners can add owners"));
     }
     let password_hash = state.hasher.hash(input.password.secret()).await?;
-    let mut tx = state.db.tenant_tx(principal).await?;
-    // No existence check first: uq_users_org_id_email settles duplicates (409), races included.
-    let user = users::insert(
-        &mut tx,
-        &NewUser {
-            id: UserId::generate(),
-            email: input.email.as_str(),
-            display_name: input.display_name.as_str(),
-            password_hash: &password_hash,
-            role: input.role,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(user)
+    let new_user = NewUser {
+        id: UserId::generate(),
+        email: input.email.as_str(),
+        display_name: input.display_name.as_str(),
+        password_hash: &password_hash,
+        role: input.role,
+    };
+    let new_user = &new_user;
+    retrying(|| async move {
+        let mut tx = state.db.tenant_tx(principal).await?;
+        // No existence check first: uq_users_org_id_email settles duplicates (409), races
+        // included.
+        let user = users::insert(&mut tx, new_user).await?;
+        tx.commit().await?;
+        Ok(user)
+    })
+    .await
 }
 
 pub(crate) async fn update(
@@ -117,24 +119,28 @@ pub(crate) async fn update(
         Some(password) => Some(state.hasher.hash(password.secret()).await?),
         None => None,
     };
-    let mut tx = state.db.tenant_tx(principal).await?;
-    // Another organization's id is simply not found: RLS hides the row.
-    let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    authorize_update(principal, &target, &input)?;
-    if target.role == Role::Owner && input.role.is_some_and(|r| r != Role::Owner) {
-        ensure_another_owner(&mut tx, target.id).await?;
-    }
     let changes = UserChanges {
         email: input.email.as_ref().map(Email::as_str),
         display_name: input.display_name.as_ref().map(DisplayName::as_str),
         role: input.role,
         password_hash: password_hash.as_deref(),
     };
-    let user = users::update(&mut tx, id, &changes)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok(user)
+    let (input, changes) = (&input, &changes);
+    retrying(|| async move {
+        let mut tx = state.db.tenant_tx(principal).await?;
+        // Another organization's id is simply not found: RLS hides the row.
+        let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+        authorize_update(principal, &target, input)?;
+        if target.role == Role::Owner && input.role.is_some_and(|r| r != Role::Owner) {
+            ensure_another_owner(&mut tx, target.id).await?;
+        }
+        let user = users::update(&mut tx, id, changes)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.commit().await?;
+        Ok(user)
+    })
+    .await
 }
 
 fn authorize_update(
@@ -173,19 +179,21 @@ pub(crate) async fn delete(
             "only owners and admins can remove users",
         ));
     }
-    let mut tx = state.db.tenant_tx(principal).await?;
-    let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    if target.role == Role::Owner {
-        if principal.role() != Role::Owner {
-            return Err(AppError::forbidden("only owners can remove owners"));
+    retrying(|| async move {
+        let mut tx = state.db.tenant_tx(principal).await?;
+        let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+        if target.role == Role::Owner {
+            if principal.role() != Role::Owner {
+                return Err(AppError::forbidden("only owners can remove owners"));
+            }
+            ensure_another_owner(&mut tx, target.id).await?;
         }
-        ensure_another_owner(&mut tx, target.id).await?;
-    }
-    if !users::delete(&mut tx, id).await? {
-        return Err(AppError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(())
+        if !users::delete(&mut tx, id).await? {
+            return Err(AppError::NotFound);
+        }
+        tx.commit().await
+    })
+    .await
 }
 
 /// Locks the owners and fails unless someone other than `leaving` stays an owner.

@@ -1,0 +1,48 @@
+//! What the current request knows about itself, reachable from anywhere inside it (error
+//! envelopes, the bearer scheme, the request log line) through a task-local.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::auth::Principal;
+use crate::domain::{OrgId, UserId};
+
+#[derive(Debug)]
+pub(crate) struct RequestContext {
+    pub id: Arc<str>,
+    principal: OnceLock<(OrgId, UserId)>,
+}
+
+impl RequestContext {
+    pub(crate) fn new(id: Arc<str>) -> Self {
+        Self {
+            id,
+            principal: OnceLock::new(),
+        }
+    }
+
+    /// The authenticated caller, once the bearer scheme has verified a token.
+    pub(crate) fn principal(&self) -> Option<(OrgId, UserId)> {
+        self.principal.get().copied()
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: Arc<RequestContext>;
+}
+
+/// Runs `fut` as the request described by `ctx`.
+pub(crate) async fn scope<F: Future>(ctx: Arc<RequestContext>, fut: F) -> F::Output {
+    CURRENT.scope(ctx, fut).await
+}
+
+/// The current request's id, or an empty string outside a request.
+pub(crate) fn request_id() -> String {
+    CURRENT
+        .try_with(|ctx| ctx.id.to_string())
+        .unwrap_or_default()
+}
+
+/// Remembers who is calling, for the request's log line.
+pub(crate) fn record_principal(principal: &Principal) {
+    let _ = CURRENT.try_with(|ctx| ctx.principal.set((principal.org_id(), principal.user_id())));
+}

@@ -1,0 +1,128 @@
+//! Prometheus metrics (OpenMetrics text at `GET /metrics`), process-wide.
+//!
+//! One registry for the process: request counters and latencies are recorded by the request
+//! middleware, transaction durations by `db::tx`, log-in outcomes and the argon2 queue by the
+//! auth code; pool figures are read at scrape time. Label values are bounded: routes are the
+//! spec's path templates (or `unmatched`), never raw paths.
+
+use std::sync::LazyLock;
+use std::sync::atomic::AtomicI64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<RequestLabels, Counter>,
+    pub http_duration: Family<RequestLabels, Histogram>,
+    pub transaction_duration: Histogram,
+    pub logins: Family<OutcomeLabels, Counter>,
+    pub password_hash_waiting: Gauge<i64, AtomicI64>,
+    pool_size: Gauge<i64, AtomicI64>,
+    pool_available: Gauge<i64, AtomicI64>,
+    pool_waiting: Gauge<i64, AtomicI64>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms .. ~16 s
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let mut registry = Registry::with_prefix("tenantry");
+        let http_requests = Family::<RequestLabels, Counter>::default();
+        let http_duration = Family::<RequestLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let transaction_duration = latency_histogram();
+        let logins = Family::<OutcomeLabels, Counter>::default();
+        let password_hash_waiting = Gauge::<i64, AtomicI64>::default();
+        let pool_size = Gauge::<i64, AtomicI64>::default();
+        let pool_available = Gauge::<i64, AtomicI64>::default();
+        let pool_waiting = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route template and status",
+            http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            http_duration.clone(),
+        );
+        registry.register(
+            "db_transaction_duration_seconds",
+            "Time from a transaction's first statement to its commit or rollback",
+            transaction_duration.clone(),
+        );
+        registry.register(
+            "login_attempts",
+            "Log-in attempts by outcome (success, invalid_credentials, error)",
+            logins.clone(),
+        );
+        registry.register(
+            "password_hash_waiting",
+            "argon2id computations waiting for a permit",
+            password_hash_waiting.clone(),
+        );
+        registry.register(
+            "db_pool_size",
+            "Open pooled database connections",
+            pool_size.clone(),
+        );
+        registry.register(
+            "db_pool_available",
+            "Idle pooled database connections",
+            pool_available.clone(),
+        );
+        registry.register(
+            "db_pool_waiting",
+            "Requests waiting for a pooled connection",
+            pool_waiting.clone(),
+        );
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            transaction_duration,
+            logins,
+            password_hash_waiting,
+            pool_size,
+            pool_available,
+            pool_waiting,
+        }
+    }
+
+    /// The OpenMetrics text of every metric, with the pool figures read now.
+    pub fn render(&self, pool: (usize, usize, usize)) -> String {
+        let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.pool_size.set(as_i64(pool.0));
+        self.pool_available.set(as_i64(pool.1));
+        self.pool_waiting.set(as_i64(pool.2));
+        let mut text = String::new();
+        if prometheus_client::encoding::text::encode(&mut text, &self.registry).is_err() {
+            text.clear();
+        }
+        text
+    }
+}
+
+/// The process's metrics.
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);

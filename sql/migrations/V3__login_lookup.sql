@@ -44,3 +44,13 @@ $$;
 grant create on schema app to tenantry_auth;
 alter function app.login_lookup(text, text) owner to tenantry_auth;
 revoke create on schema app from tenantry_auth;
+
+-- And take the membership back: nobody may act as tenantry_auth, which reads every tenant's
+-- login columns. (The pool usually logs in as the migration role in development.)
+do $$
+begin
+    if not (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then
+        execute pg_catalog.format('revoke tenantry_auth from %I', current_user);
+    end if;
+end
+$$;

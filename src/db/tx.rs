@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use deadpool_postgres::Object;
 use futures_util::future::{try_join, try_join_all};
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
 
 use super::Sql;
 use crate::auth::Principal;
@@ -46,6 +46,8 @@ struct Tx {
     state: State,
     /// When BEGIN was sent, for the transaction-duration metric.
     opened: Option<Instant>,
+    /// A statement was sent and its answer not yet received: dropping now must cancel it.
+    busy: bool,
 }
 
 impl Tx {
@@ -54,6 +56,7 @@ impl Tx {
             client: Some(client),
             state: State::Pending(setup),
             opened: None,
+            busy: false,
         }
     }
 
@@ -70,6 +73,7 @@ impl Tx {
                 return Err(AppError::internal("query on a finished transaction"));
             }
         };
+        self.busy = true;
         let client = self
             .client
             .as_ref()
@@ -79,20 +83,24 @@ impl Tx {
 
     async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
         let (client, setup) = self.prepare()?;
-        pipelined(client, setup, async {
+        let result = pipelined(client, setup, async {
             let statement = client.prepare_cached(sql.text()).await?;
             client.query(&statement, params).await
         })
-        .await
+        .await;
+        self.busy = false;
+        result
     }
 
     async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
         let (client, setup) = self.prepare()?;
-        pipelined(client, setup, async {
+        let result = pipelined(client, setup, async {
             let statement = client.prepare_cached(sql.text()).await?;
             client.execute(&statement, params).await
         })
-        .await
+        .await;
+        self.busy = false;
+        result
     }
 
     async fn commit(mut self) -> Result<(), AppError> {
@@ -153,11 +161,18 @@ impl Drop for Tx {
         let Some(client) = self.client.take() else {
             return;
         };
+        let busy = self.busy;
         match tokio::runtime::Handle::try_current() {
             // Roll back before the connection can be handed out again: the task owns it until
-            // ROLLBACK is answered. A failure means the connection is unusable: discard it.
+            // ROLLBACK is answered. A statement still running (the request was abandoned, e.g.
+            // by its timeout) is cancelled first, so the connection comes back promptly. Any
+            // failure means the connection's state is unknown: discard it.
             Ok(runtime) => {
                 runtime.spawn(async move {
+                    if busy && client.cancel_token().cancel_query(NoTls).await.is_err() {
+                        drop(Object::take(client));
+                        return;
+                    }
                     if client.batch_execute("ROLLBACK").await.is_err() {
                         drop(Object::take(client));
                     }

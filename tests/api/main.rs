@@ -9,6 +9,7 @@ mod cross_tenant;
 mod errors;
 mod isolation;
 mod openapi_drift;
+mod operability;
 mod ops;
 mod pool_leak;
 mod schema;

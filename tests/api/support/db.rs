@@ -159,6 +159,22 @@ impl TestDb {
         Self { name, config }
     }
 
+    /// This database's URL (the admin URL with the database name replaced).
+    pub fn url(&self) -> String {
+        let admin = std::env::var("TENANTRY_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let (base, query) = admin
+            .split_once('?')
+            .map_or((admin.as_str(), ""), |(b, q)| (b, q));
+        let prefix = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        format!("{prefix}/{}{query}", self.name)
+    }
+
     /// A superuser connection to this database, for arranging and inspecting state.
     pub async fn superuser(&self) -> Client {
         connect(&self.config).await

@@ -335,16 +335,17 @@ pub async fn wait_until_reachable(
             Err(err) => err.to_string(),
         };
         let waited = started.elapsed();
-        if waited + delay > limit {
+        if waited >= limit {
             return Err(StartupError::Unreachable { waited, last });
         }
+        let pause = delay.min(limit - waited);
         tracing::warn!(
             attempt,
-            retry_in_ms = delay.as_millis() as u64,
+            retry_in_ms = pause.as_millis() as u64,
             error = %last,
             "database unreachable at start-up; retrying"
         );
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep(pause).await;
         delay = (delay * 2).min(Duration::from_secs(2));
         attempt += 1;
     }

@@ -165,15 +165,16 @@ impl Drop for Tx {
         match tokio::runtime::Handle::try_current() {
             // Roll back before the connection can be handed out again: the task owns it until
             // ROLLBACK is answered. A statement still running (the request was abandoned, e.g.
-            // by its timeout) is cancelled first, so the connection comes back promptly. Any
-            // failure means the connection's state is unknown: discard it.
+            // by its timeout) is cancelled instead and the connection discarded: a cancel
+            // request is delivered asynchronously and could otherwise hit the next request's
+            // statement. Closing the connection ends the transaction server-side. Any failure
+            // means the connection's state is unknown: discard it too.
             Ok(runtime) => {
                 runtime.spawn(async move {
-                    if busy && client.cancel_token().cancel_query(NoTls).await.is_err() {
+                    if busy {
+                        let _ = client.cancel_token().cancel_query(NoTls).await;
                         drop(Object::take(client));
-                        return;
-                    }
-                    if client.batch_execute("ROLLBACK").await.is_err() {
+                    } else if client.batch_execute("ROLLBACK").await.is_err() {
                         drop(Object::take(client));
                     }
                 });

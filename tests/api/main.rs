@@ -7,6 +7,7 @@ mod auth;
 mod consistency;
 mod cross_tenant;
 mod errors;
+mod faults;
 mod isolation;
 mod openapi_drift;
 mod operability;

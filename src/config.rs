@@ -118,6 +118,15 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
     pub db_statement_timeout_ms: u64,
 
+    /// `idle_in_transaction_session_timeout` of pooled connections, in milliseconds (0
+    /// disables it): the server ends a session whose transaction sits idle this long.
+    #[arg(
+        long,
+        env = "TENANTRY_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub db_idle_in_transaction_timeout_ms: u64,
+
     /// Secret for signing access tokens (HS256), at least 32 bytes. Required in production;
     /// generated per process (with a warning) in development.
     #[arg(long, env = "TENANTRY_JWT_SECRET", value_parser = parse_secret, hide_env_values = true)]

@@ -74,8 +74,7 @@ impl Db {
         // Session-level guards, set once per connection at no per-request cost.
         config.options(format!(
             "-c statement_timeout={} -c idle_in_transaction_session_timeout={}",
-            settings.db_statement_timeout_ms,
-            settings.db_statement_timeout_ms.max(1000) * 2
+            settings.db_statement_timeout_ms, settings.db_idle_in_transaction_timeout_ms
         ));
         let manager = Manager::from_config(
             config,

@@ -11,7 +11,7 @@ use tenantry::db::Sql;
 
 use crate::support::{Member, TestApp, TestDb, settings_for};
 
-const REQUESTS: usize = 1800;
+const REQUESTS: usize = 2100;
 const IN_FLIGHT: usize = 24;
 
 struct Org {

@@ -14,7 +14,7 @@ use crate::auth::jwt::TokenService;
 use crate::auth::password::PasswordHasher;
 use crate::config::{ConfigError, Settings};
 use crate::db::{self, Db, StartupError};
-use crate::service::AppState;
+use crate::service::{AppState, SessionPolicy};
 
 /// Why `serve` or `migrate` failed.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +50,7 @@ pub async fn migrate(settings: &Settings) -> Result<(), RunError> {
 /// Everything `serve` does before it binds: database, migrations, self-check, state.
 pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
     let jwt_secret = settings.resolve_jwt_secret()?;
+    let previous_secrets = settings.previous_jwt_secrets()?;
     db::wait_until_reachable(
         settings.migration_database_url(),
         settings.db_startup_timeout(),
@@ -67,14 +68,19 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
         .map_err(|err| RunError::Hasher(err.to_string()))?;
     Ok(AppState {
         db,
-        tokens: Arc::new(TokenService::new(
+        tokens: Arc::new(TokenService::with_previous_keys(
             &jwt_secret,
+            &previous_secrets,
             &settings.jwt_issuer,
             &settings.jwt_audience,
             settings.access_token_ttl_secs,
         )),
         hasher,
         metrics_token: settings.metrics_token.clone(),
+        sessions: SessionPolicy {
+            ttl: Duration::from_secs(settings.session_ttl_secs),
+            refresh_grace: Duration::from_secs(settings.refresh_grace_secs),
+        },
     })
 }
 

@@ -132,6 +132,13 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_JWT_SECRET", value_parser = parse_secret, hide_env_values = true)]
     pub jwt_secret: Option<SecretString>,
 
+    /// Earlier JWT secrets, comma-separated: tokens they signed (identified by the `kid`
+    /// header) still verify until they expire, but nothing new is signed with them. Rotate
+    /// keys by moving the current secret here and setting a new TENANTRY_JWT_SECRET.
+    #[arg(long, env = "TENANTRY_JWT_PREVIOUS_SECRETS", value_parser = parse_secret,
+          value_delimiter = ',', hide_env_values = true)]
+    pub jwt_previous_secrets: Vec<SecretString>,
+
     /// `iss` claim of issued tokens, required on verification.
     #[arg(long, env = "TENANTRY_JWT_ISSUER", default_value = "tenantry")]
     pub jwt_issuer: String,
@@ -167,6 +174,18 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_METRICS_TOKEN", value_parser = parse_secret, hide_env_values = true)]
     pub metrics_token: Option<SecretString>,
 
+    /// Absolute lifetime of a session (a refresh-token family), in seconds; refreshing does not
+    /// extend it.
+    #[arg(long, env = "TENANTRY_SESSION_TTL_SECS", default_value_t = 2_592_000,
+          value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+    pub session_ttl_secs: u64,
+
+    /// For how long after a refresh the token it replaced is still accepted (concurrent
+    /// refreshes from several tabs), in seconds; 0 disables the grace.
+    #[arg(long, env = "TENANTRY_REFRESH_GRACE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub refresh_grace_secs: u64,
+
     /// Largest accepted request body, in bytes (larger bodies get 413).
     #[arg(long, env = "TENANTRY_BODY_LIMIT_BYTES", default_value_t = 65_536,
           value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
@@ -191,6 +210,10 @@ pub enum ConfigError {
         "TENANTRY_JWT_SECRET must be set to at least {MIN_JWT_SECRET_BYTES} bytes when TENANTRY_ENV=production"
     )]
     MissingJwtSecret,
+    #[error(
+        "every TENANTRY_JWT_PREVIOUS_SECRETS entry must be at least {MIN_JWT_SECRET_BYTES} bytes"
+    )]
+    ShortPreviousSecret,
     #[error("the database URL must name a database")]
     MissingDatabaseName,
 }
@@ -243,6 +266,18 @@ impl Settings {
 
     /// The JWT secret to use. A missing or too short secret is an error in production; in
     /// development a random one is generated (tokens then die with the process).
+    /// The previous (verify-only) JWT secrets, each at least as long as a current one.
+    pub fn previous_jwt_secrets(&self) -> Result<Vec<SecretString>, ConfigError> {
+        if self
+            .jwt_previous_secrets
+            .iter()
+            .any(|s| s.expose_secret().len() < MIN_JWT_SECRET_BYTES)
+        {
+            return Err(ConfigError::ShortPreviousSecret);
+        }
+        Ok(self.jwt_previous_secrets.clone())
+    }
+
     pub fn resolve_jwt_secret(&self) -> Result<SecretString, ConfigError> {
         if let Some(secret) = &self.jwt_secret
             && secret.expose_secret().len() >= MIN_JWT_SECRET_BYTES

@@ -184,6 +184,11 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             Invalid("role", "must be owner, admin or member"),
         ),
         ("ck_users_password_hash", Bug),
+        ("pk_sessions", Bug),
+        ("fk_sessions_org_id", NotFound),
+        ("fk_sessions_user", NotFound),
+        ("ck_sessions_user_agent", Bug),
+        ("ck_sessions_client_addr", Bug),
     ]
 };
 
@@ -252,6 +257,13 @@ impl From<tokio_postgres::Error> for AppError {
             {
                 AppError::Validation {
                     details: Vec::new(),
+                }
+            }
+            // app.authorize_session: the token's session was ended, expired, or its user removed.
+            _ if *state == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+                AppError::Unauthenticated {
+                    code: "SESSION_REVOKED",
+                    message: "the session has ended; log in again",
                 }
             }
             // RLS WITH CHECK refused the row: it would belong to another organization.

@@ -3,7 +3,7 @@
 -- tenantry_auth, executable by tenantry_app only, returning exactly one organization's user.
 -- Also: every SECURITY DEFINER function of schema app (future ones included) is pinned down.
 begin;
-select plan(27);
+select plan(29);
 
 \ir fixtures/seed.psql
 
@@ -58,18 +58,35 @@ select is(
           where c.relnamespace = 'app'::regnamespace and c.relkind in ('r', 'p')
             and (has_table_privilege('tenantry_auth', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
                  or has_any_column_privilege('tenantry_auth', c.oid, 'INSERT, UPDATE, REFERENCES'))
+            and c.oid <> 'app.sessions'::regclass
           order by 1),
     '{}'::text[],
-    'tenantry_auth cannot write to any app table');
+    'tenantry_auth writes to no app table but sessions (refresh-token rotation)');
+select is(
+    array(select a.attname::text
+          from pg_attribute a
+          where a.attrelid = 'app.sessions'::regclass and a.attnum > 0 and not a.attisdropped
+            and has_column_privilege('tenantry_auth', a.attrelid, a.attnum, 'UPDATE')
+          order by 1),
+    array['current_hashes', 'last_retired', 'last_used_at', 'retired_hashes', 'revoked_at',
+          'rotated_at', 'updated_at'],
+    'on sessions, tenantry_auth may update only the rotation columns (never keys or owners)');
+select ok(
+    not has_table_privilege('tenantry_auth', 'app.sessions', 'INSERT, DELETE, TRUNCATE'),
+    'tenantry_auth can neither create nor delete sessions');
 select is(
     array(select c.oid::regclass::text || '.' || a.attname
           from pg_class c join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
           where c.relnamespace = 'app'::regnamespace and c.relkind in ('r', 'p')
             and has_column_privilege('tenantry_auth', c.oid, a.attnum, 'SELECT')
           order by 1),
-    array['app.organizations.id', 'app.organizations.slug', 'app.users.email', 'app.users.id',
-          'app.users.org_id', 'app.users.password_hash', 'app.users.role'],
-    'tenantry_auth can read only the columns login_lookup needs');
+    array['app.organizations.id', 'app.organizations.slug',
+          'app.sessions.current_hashes', 'app.sessions.expires_at', 'app.sessions.id',
+          'app.sessions.last_retired', 'app.sessions.org_id', 'app.sessions.retired_hashes',
+          'app.sessions.revoked_at', 'app.sessions.rotated_at', 'app.sessions.user_id',
+          'app.users.email', 'app.users.id', 'app.users.org_id', 'app.users.password_hash',
+          'app.users.role'],
+    'tenantry_auth can read only the columns login_lookup and rotate_refresh_token need');
 select is(
     array(select c.oid::regclass::text from pg_class c where c.relowner = 'tenantry_auth'::regrole order by 1),
     '{}'::text[],

@@ -90,10 +90,12 @@ select is(
     array(select table_name || '.' || polname || ' (' || polcmd::text || ') to ' || polroles::regrole[]::text
           from app_policies
           where not (polroles = array['tenantry_app'::regrole::oid]
-                     or (polroles = array['tenantry_auth'::regrole::oid] and polcmd = 'r'))
+                     or (polroles = array['tenantry_auth'::regrole::oid]
+                         and (polcmd = 'r' or table_name = 'app.sessions')))
           order by 1),
     '{}'::text[],
-    'policies of schema app are for tenantry_app only, or SELECT-only for tenantry_auth (never PUBLIC)');
+    'policies of schema app are for tenantry_app only, or for tenantry_auth: SELECT-only, '
+    'except on sessions (refresh rotation); never PUBLIC');
 
 ------------------------------------------------------------------------------------------------
 -- Privileges that would get around RLS or move rows between tenants.

@@ -1,5 +1,7 @@
-//! `/v1/auth`: sign-up and log-in.
+//! `/v1/auth`: sign-up, log-in, refresh and log-out.
 
+use chrono::{DateTime, Utc};
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -9,9 +11,10 @@ use super::ApiTags;
 use super::body::{JsonBody, field, finish};
 use super::envelope::ApiError;
 use super::org::OrganizationDto;
+use super::security::BearerAuth;
 use super::users::UserDto;
-use crate::auth::jwt::AccessToken;
 use crate::domain::{DisplayName, Email, OrgName, OrgSlug, Password};
+use crate::service::sessions::{ClientInfo, Issued};
 use crate::service::{self, AppState};
 
 pub(crate) struct AuthApi;
@@ -63,25 +66,67 @@ pub(crate) struct LoginRequest {
 /// An access token for the `Authorization: Bearer` header.
 #[derive(Debug, Object)]
 pub(crate) struct TokenDto {
-    /// A signed JWT (HS256). Treat it as opaque.
+    /// A signed JWT (HS256) for the `Authorization: Bearer` header. Treat it as opaque.
     access_token: String,
     /// Always `Bearer`.
     token_type: String,
-    /// Seconds until the token expires.
+    /// Seconds until the access token expires.
     expires_in: u64,
+    /// Exchange it at `POST /v1/auth/refresh` for new tokens. It works once: each refresh
+    /// returns a new one, and presenting a used one ends the session. Store it securely.
+    refresh_token: String,
+    /// When the session ends, whatever the refreshes (an absolute lifetime).
+    session_expires_at: DateTime<Utc>,
 }
 
-impl From<AccessToken> for TokenDto {
-    fn from(token: AccessToken) -> Self {
+impl From<Issued> for TokenDto {
+    fn from(issued: Issued) -> Self {
         Self {
-            access_token: token.token,
+            access_token: issued.access.token,
             token_type: "Bearer".into(),
-            expires_in: token.expires_in,
+            expires_in: issued.access.expires_in,
+            refresh_token: issued.refresh_token,
+            session_expires_at: issued.session_expires_at,
         }
     }
 }
 
-/// The created organization, its owner, and an access token for the owner.
+/// A refresh token to exchange.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefreshRequest {
+    /// The `refresh_token` of the last log-in, sign-up or refresh.
+    #[oai(validator(max_length = 128))]
+    refresh_token: String,
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum LogoutResponse {
+    /// The session(s) ended; their tokens no longer work.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+/// Where a request comes from, for the session list: its user agent (truncated) and the
+/// address of the connection's peer (a proxy's, behind one).
+pub(crate) fn client_info(req: &Request) -> ClientInfo {
+    let user_agent = req
+        .headers()
+        .get(poem::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().filter(|c| !c.is_control()).take(512).collect());
+    let client_addr = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(|addr| addr.ip().to_string());
+    ClientInfo {
+        user_agent,
+        client_addr,
+    }
+}
+
+/// The created organization, its owner, and the owner's tokens.
 #[derive(Debug, Object)]
 pub(crate) struct SignupResultDto {
     organization: OrganizationDto,
@@ -99,7 +144,7 @@ pub(crate) enum SignupResponse {
 
 #[derive(Debug, ApiResponse)]
 pub(crate) enum LoginResponse {
-    /// The credentials are valid.
+    /// New tokens.
     #[oai(status = 200)]
     Ok(Json<TokenDto>),
 }
@@ -115,6 +160,7 @@ impl AuthApi {
     async fn signup(
         &self,
         state: Data<&AppState>,
+        http: &Request,
         body: JsonBody<SignupRequest>,
     ) -> Result<SignupResponse, ApiError> {
         let req = body.0;
@@ -140,7 +186,7 @@ impl AuthApi {
                 })
             })(),
         )?;
-        let (org, user, token) = service::auth::signup(&state, signup).await?;
+        let (org, user, token) = service::auth::signup(&state, signup, &client_info(http)).await?;
         Ok(SignupResponse::Created(Json(SignupResultDto {
             organization: org.into(),
             user: user.into(),
@@ -157,10 +203,61 @@ impl AuthApi {
     async fn login(
         &self,
         state: Data<&AppState>,
+        req: &Request,
         body: JsonBody<LoginRequest>,
     ) -> Result<LoginResponse, ApiError> {
-        let req = body.0;
-        let token = service::auth::login(&state, &req.org_slug, &req.email, &req.password).await?;
-        Ok(LoginResponse::Ok(Json(token.into())))
+        let body = body.0;
+        let issued = service::auth::login(
+            &state,
+            &body.org_slug,
+            &body.email,
+            &body.password,
+            &client_info(req),
+        )
+        .await?;
+        Ok(LoginResponse::Ok(Json(issued.into())))
+    }
+
+    /// Refresh the tokens
+    ///
+    /// Exchanges a refresh token for a new access token and a new refresh token; the one
+    /// presented stops working. Presenting a refresh token that was already exchanged ends the
+    /// whole session (401 `REFRESH_TOKEN_REUSED`): it was probably stolen. A token exchanged
+    /// within the last few seconds (`TENANTRY_REFRESH_GRACE_SECS`) is still accepted once
+    /// more, for clients that refresh from several tabs at once.
+    #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
+    async fn refresh(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<RefreshRequest>,
+    ) -> Result<LoginResponse, ApiError> {
+        let issued = service::sessions::refresh(&state, &body.0.refresh_token).await?;
+        Ok(LoginResponse::Ok(Json(issued.into())))
+    }
+
+    /// Log out
+    ///
+    /// Ends the current session: its access and refresh tokens stop working at once.
+    #[oai(path = "/logout", method = "post", operation_id = "logout")]
+    async fn logout(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<LogoutResponse, ApiError> {
+        service::sessions::logout(&state, &auth.0).await?;
+        Ok(LogoutResponse::NoContent)
+    }
+
+    /// Log out everywhere
+    ///
+    /// Ends every session of the calling user, the current one included.
+    #[oai(path = "/logout-all", method = "post", operation_id = "logoutAll")]
+    async fn logout_all(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<LogoutResponse, ApiError> {
+        service::sessions::logout_all(&state, &auth.0).await?;
+        Ok(LogoutResponse::NoContent)
     }
 }

@@ -1,13 +1,17 @@
-//! `/v1/me`: the calling user.
+//! `/v1/me`: the calling user and their sessions.
 
+use chrono::{DateTime, Utc};
 use poem::web::Data;
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
 
 use super::ApiTags;
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use super::users::UserDto;
+use crate::domain::SessionId;
 use crate::service::{self, AppState};
 
 pub(crate) struct MeApi;
@@ -29,4 +33,89 @@ impl MeApi {
         let user = service::users::me(&state, &auth.0).await?;
         Ok(MeResponse::Ok(Json(user.into())))
     }
+
+    /// List my sessions
+    ///
+    /// The calling user's live sessions (one per log-in), newest first, at most 100.
+    #[oai(path = "/sessions", method = "get", operation_id = "listMySessions")]
+    async fn sessions(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<SessionsResponse, ApiError> {
+        let current = auth.0.session_id();
+        let sessions = service::sessions::list(&state, &auth.0).await?;
+        Ok(SessionsResponse::Ok(Json(SessionListDto {
+            items: sessions
+                .into_iter()
+                .map(|s| SessionDto {
+                    id: *s.id.as_uuid(),
+                    current: s.id == current,
+                    user_agent: s.user_agent,
+                    client_addr: s.client_addr,
+                    created_at: s.created_at,
+                    last_used_at: s.last_used_at,
+                    expires_at: s.expires_at,
+                })
+                .collect(),
+        })))
+    }
+
+    /// End one of my sessions
+    ///
+    /// Its tokens stop working at once. Another user's session id is not found.
+    #[oai(
+        path = "/sessions/:id",
+        method = "delete",
+        operation_id = "deleteMySession"
+    )]
+    async fn end_session(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The session's id.
+        id: Path<Uuid>,
+    ) -> Result<EndSessionResponse, ApiError> {
+        service::sessions::end(&state, &auth.0, SessionId::from_uuid(id.0)).await?;
+        Ok(EndSessionResponse::NoContent)
+    }
+}
+
+/// A live session of the calling user.
+#[derive(Debug, Object)]
+pub(crate) struct SessionDto {
+    /// The session's id.
+    id: Uuid,
+    /// Whether this is the session of the token making the request.
+    current: bool,
+    /// The `User-Agent` of the log-in, truncated to 512 characters.
+    user_agent: Option<String>,
+    /// The network address the log-in came from (a proxy's address when behind one).
+    client_addr: Option<String>,
+    /// When the session started (the log-in).
+    created_at: DateTime<Utc>,
+    /// When its refresh token was last exchanged (or the log-in).
+    last_used_at: DateTime<Utc>,
+    /// When it ends at the latest.
+    expires_at: DateTime<Utc>,
+}
+
+/// The calling user's live sessions.
+#[derive(Debug, Object)]
+pub(crate) struct SessionListDto {
+    items: Vec<SessionDto>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum SessionsResponse {
+    /// The live sessions.
+    #[oai(status = 200)]
+    Ok(Json<SessionListDto>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum EndSessionResponse {
+    /// The session ended.
+    #[oai(status = 204)]
+    NoContent,
 }

@@ -1,4 +1,10 @@
-//! Access tokens: HS256 JWTs with a pinned algorithm and validated `iss`, `aud`, `exp`, `nbf`.
+//! Access tokens: HS256 JWTs with a pinned algorithm and validated `iss`, `aud`, `exp`, `nbf`,
+//! `iat`, carrying the session id (`sid`).
+//!
+//! Key rotation: the header's `kid` (derived from the key, not secret) selects the verifying
+//! key among the current one, which signs, and the previous ones, which only verify. Rotate by
+//! making the old secret a previous one and setting a new current one: tokens already issued
+//! stay valid until they expire.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -6,10 +12,11 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::Principal;
-use crate::domain::{OrgId, Role, UserId};
+use crate::domain::{OrgId, Role, SessionId, UserId};
 use crate::error::AppError;
 
 /// Tokens longer than this are rejected before any parsing (ours are about 400 bytes).
@@ -26,6 +33,8 @@ struct Claims {
     sub: Uuid,
     /// The organization id.
     org: Uuid,
+    /// The session id.
+    sid: Uuid,
     role: String,
     iat: u64,
     nbf: u64,
@@ -40,8 +49,10 @@ pub struct AccessToken {
 }
 
 pub struct TokenService {
+    kid: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// Every key that verifies, by `kid`: the current one first.
+    decoding: Vec<(String, DecodingKey)>,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -69,9 +80,37 @@ fn now() -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
+/// The public identifier of a key: 16 hex digits of its SHA-256.
+pub fn key_id(secret: &SecretString) -> String {
+    Sha256::digest(secret.expose_secret().as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl TokenService {
     pub fn new(secret: &SecretString, issuer: &str, audience: &str, ttl_secs: u64) -> Self {
-        let secret = secret.expose_secret().as_bytes();
+        Self::with_previous_keys(secret, &[], issuer, audience, ttl_secs)
+    }
+
+    /// `current` signs; `current` and `previous` verify.
+    pub fn with_previous_keys(
+        current: &SecretString,
+        previous: &[SecretString],
+        issuer: &str,
+        audience: &str,
+        ttl_secs: u64,
+    ) -> Self {
+        let decoding = std::iter::once(current)
+            .chain(previous)
+            .map(|key| {
+                (
+                    key_id(key),
+                    DecodingKey::from_secret(key.expose_secret().as_bytes()),
+                )
+            })
+            .collect();
+        let secret = current.expose_secret().as_bytes();
         let mut validation = Validation::new(ALGORITHM);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
@@ -79,8 +118,9 @@ impl TokenService {
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
         Self {
+            kid: key_id(current),
             encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            decoding,
             validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
@@ -95,13 +135,16 @@ impl TokenService {
             aud: self.audience.clone(),
             sub: *principal.user_id().as_uuid(),
             org: *principal.org_id().as_uuid(),
+            sid: *principal.session_id().as_uuid(),
             role: principal.role().as_str().to_owned(),
             iat,
             nbf: iat,
             exp: iat + self.ttl_secs,
         };
-        let token = jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
-            .map_err(AppError::internal)?;
+        let mut header = Header::new(ALGORITHM);
+        header.kid = Some(self.kid.clone());
+        let token =
+            jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(AppError::internal)?;
         Ok(AccessToken {
             token,
             expires_in: self.ttl_secs,
@@ -114,18 +157,27 @@ impl TokenService {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TOKEN_INVALID);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|err| match err.kind() {
-                ErrorKind::ExpiredSignature => AppError::Unauthenticated {
-                    code: "TOKEN_EXPIRED",
-                    message: "the access token has expired",
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TOKEN_INVALID)?;
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.decoding.iter().find(|(id, _)| id == kid))
+            .map(|(_, key)| key)
+            .ok_or(TOKEN_INVALID)?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(
+                |err| match err.kind() {
+                    ErrorKind::ExpiredSignature => AppError::Unauthenticated {
+                        code: "TOKEN_EXPIRED",
+                        message: "the access token has expired",
+                    },
+                    ErrorKind::ImmatureSignature => AppError::Unauthenticated {
+                        code: "TOKEN_NOT_YET_VALID",
+                        message: "the access token is not valid yet",
+                    },
+                    _ => TOKEN_INVALID,
                 },
-                ErrorKind::ImmatureSignature => AppError::Unauthenticated {
-                    code: "TOKEN_NOT_YET_VALID",
-                    message: "the access token is not valid yet",
-                },
-                _ => TOKEN_INVALID,
-            })?;
+            )?;
         let claims = data.claims;
         if claims.iat > now() + LEEWAY_SECS {
             return Err(TOKEN_INVALID);
@@ -134,8 +186,14 @@ impl TokenService {
         Ok(Principal::new(
             OrgId::from_uuid(claims.org),
             UserId::from_uuid(claims.sub),
+            SessionId::from_uuid(claims.sid),
             role,
         ))
+    }
+
+    /// The `kid` of the signing key.
+    pub fn current_kid(&self) -> &str {
+        &self.kid
     }
 }
 
@@ -153,7 +211,12 @@ mod tests {
     }
 
     fn principal() -> Principal {
-        Principal::new(OrgId::generate(), UserId::generate(), Role::Admin)
+        Principal::new(
+            OrgId::generate(),
+            UserId::generate(),
+            SessionId::generate(),
+            Role::Admin,
+        )
     }
 
     fn code(result: Result<Principal, AppError>) -> &'static str {
@@ -193,6 +256,30 @@ mod tests {
             let token = other.issue(&principal()).expect("issued").token;
             assert_eq!(code(service().verify(&token)), "TOKEN_INVALID");
         }
+    }
+
+    #[test]
+    fn previous_keys_verify_but_only_the_current_key_signs() {
+        let old = SecretString::from("o".repeat(32));
+        let new = SecretString::from("n".repeat(32));
+        let before = TokenService::new(&old, "tenantry", "tenantry-api", 60);
+        let after = TokenService::with_previous_keys(
+            &new,
+            std::slice::from_ref(&old),
+            "tenantry",
+            "tenantry-api",
+            60,
+        );
+        let principal = principal();
+        let old_token = before.issue(&principal).expect("issued").token;
+        assert_eq!(after.verify(&old_token).expect("still valid"), principal);
+        let new_token = after.issue(&principal).expect("issued").token;
+        assert_eq!(
+            code(before.verify(&new_token)),
+            "TOKEN_INVALID",
+            "unknown kid"
+        );
+        assert_ne!(key_id(&old), key_id(&new));
     }
 
     #[test]

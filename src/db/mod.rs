@@ -105,6 +105,11 @@ impl Db {
         Ok(TenantTx::begin(self.client().await?, principal))
     }
 
+    /// A transaction that creates `principal`'s session (sign-up and log-in only).
+    pub(crate) async fn new_session_tx(&self, principal: &Principal) -> Result<TenantTx, AppError> {
+        Ok(TenantTx::begin_new_session(self.client().await?, principal))
+    }
+
     /// A transaction without tenant context, for pre-authentication lookups.
     pub async fn anon_tx(&self) -> Result<AnonTx, AppError> {
         Ok(AnonTx::begin(self.client().await?))

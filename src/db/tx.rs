@@ -14,13 +14,13 @@ use std::future::Future;
 use std::time::Instant;
 
 use deadpool_postgres::Object;
-use futures_util::future::{try_join, try_join_all};
+use futures_util::future::{join, try_join_all};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
 
 use super::Sql;
 use crate::auth::Principal;
-use crate::domain::{OrgId, UserId};
+use crate::domain::{OrgId, Role, UserId};
 use crate::error::AppError;
 use crate::metrics::METRICS;
 
@@ -48,6 +48,8 @@ struct Tx {
     opened: Option<Instant>,
     /// A statement was sent and its answer not yet received: dropping now must cancel it.
     busy: bool,
+    /// The caller's role as the database knows it, once the setup has answered.
+    role: Option<Role>,
 }
 
 impl Tx {
@@ -57,7 +59,24 @@ impl Tx {
             state: State::Pending(setup),
             opened: None,
             busy: false,
+            role: None,
         }
+    }
+
+    /// Records what the setup answered (the role read by `app.authorize_session`).
+    fn absorb<T>(
+        &mut self,
+        outcome: Result<(Option<String>, Result<T, AppError>), AppError>,
+    ) -> Result<T, AppError> {
+        self.busy = false;
+        let (role, value) = outcome?;
+        if let Some(role) = role {
+            self.role = Some(
+                Role::parse(&role)
+                    .ok_or_else(|| AppError::internal(format!("unknown role {role:?}")))?,
+            );
+        }
+        value
     }
 
     /// The connection and, on the first call, the statements that must precede the query.
@@ -83,24 +102,22 @@ impl Tx {
 
     async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
         let (client, setup) = self.prepare()?;
-        let result = pipelined(client, setup, async {
+        let outcome = pipelined(client, setup, async {
             let statement = client.prepare_cached(sql.text()).await?;
             client.query(&statement, params).await
         })
         .await;
-        self.busy = false;
-        result
+        self.absorb(outcome)
     }
 
     async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
         let (client, setup) = self.prepare()?;
-        let result = pipelined(client, setup, async {
+        let outcome = pipelined(client, setup, async {
             let statement = client.prepare_cached(sql.text()).await?;
             client.execute(&statement, params).await
         })
         .await;
-        self.busy = false;
-        result
+        self.absorb(outcome)
     }
 
     async fn commit(mut self) -> Result<(), AppError> {
@@ -125,19 +142,30 @@ impl Tx {
 }
 
 /// Runs `setup` (when given) and `work` in one pipeline: all requests are written before any
-/// response is awaited. `try_join` and `try_join_all` poll in order, and tokio-postgres sends a
+/// response is awaited. `join` and `try_join_all` poll in order, and tokio-postgres sends a
 /// request on its future's first poll, so the server receives them in this order.
+///
+/// Returns the text of the first column of the last setup statement's row (the role that
+/// `app.authorize_session` read), and the work's result. A setup error wins over the work's:
+/// after it, the work only reports the aborted transaction.
 async fn pipelined<T>(
     client: &Object,
     setup: Option<Vec<String>>,
     work: impl Future<Output = Result<T, tokio_postgres::Error>>,
-) -> Result<T, AppError> {
+) -> Result<(Option<String>, Result<T, AppError>), AppError> {
     match setup {
-        None => Ok(work.await?),
+        None => Ok((None, work.await.map_err(AppError::from))),
         Some(setup) => {
             let setup = try_join_all(setup.iter().map(|statement| client.simple_query(statement)));
-            let (_, value) = try_join(setup, work).await?;
-            Ok(value)
+            let (answers, value) = join(setup, work).await;
+            let answers = answers?;
+            let value_of_last = answers.last().and_then(|messages| {
+                messages.iter().find_map(|message| match message {
+                    SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                    _ => None,
+                })
+            });
+            Ok((value_of_last, value.map_err(AppError::from)))
         }
     }
 }
@@ -195,7 +223,27 @@ pub struct TenantTx {
 }
 
 impl TenantTx {
+    /// A transaction for an authenticated request. Its last setup statement checks, in the
+    /// same round trip, that the token's session is live and its user present, and sets
+    /// `app.role` from the database; a dead session fails the first query with 401.
     pub(crate) fn begin(client: Object, principal: &Principal) -> Self {
+        let setup = vec![
+            "BEGIN".to_owned(),
+            format!("SET LOCAL ROLE {RUNTIME_ROLE}"),
+            format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
+            format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
+            format!("SELECT app.authorize_session('{}')", principal.session_id()),
+        ];
+        Self {
+            inner: Tx::new(client, setup),
+            org_id: principal.org_id(),
+            user_id: principal.user_id(),
+        }
+    }
+
+    /// A transaction that creates the principal's session (sign-up, log-in): there is no
+    /// session to check yet, and the role was just read from the database by the caller.
+    pub(crate) fn begin_new_session(client: Object, principal: &Principal) -> Self {
         let setup = vec![
             "BEGIN".to_owned(),
             format!("SET LOCAL ROLE {RUNTIME_ROLE}"),
@@ -203,11 +251,20 @@ impl TenantTx {
             format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
             format!("SET LOCAL app.role = '{}'", principal.role().as_str()),
         ];
+        let mut inner = Tx::new(client, setup);
+        inner.role = Some(principal.role());
         Self {
-            inner: Tx::new(client, setup),
+            inner,
             org_id: principal.org_id(),
             user_id: principal.user_id(),
         }
+    }
+
+    /// The caller's role as stored in the database now, known once the first query ran.
+    pub fn role(&self) -> Result<Role, AppError> {
+        self.inner
+            .role
+            .ok_or_else(|| AppError::internal("the role is known only after the first query"))
     }
 
     /// The organization of this transaction's context. Queries also filter on it explicitly

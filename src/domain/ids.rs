@@ -43,3 +43,7 @@ id_type!(
     /// A user id, unique within its organization.
     UserId
 );
+id_type!(
+    /// A session (refresh-token family) id, unique within its organization.
+    SessionId
+);

@@ -6,7 +6,7 @@ mod ids;
 mod text;
 
 pub use cursor::Cursor;
-pub use ids::{OrgId, UserId};
+pub use ids::{OrgId, SessionId, UserId};
 pub use text::{DisplayName, Email, OrgName, OrgSlug, Password};
 
 use std::fmt;

@@ -1,8 +1,10 @@
 //! `sql/queries/auth/*.sql`: pre-authentication lookups, run in an `AnonTx`.
 
 use super::col;
+use crate::auth::refresh::RefreshToken;
 use crate::db::AnonTx;
 use crate::domain::{OrgId, Role, UserId};
+
 use crate::error::AppError;
 use crate::sql;
 
@@ -33,4 +35,59 @@ pub(crate) async fn login_lookup(
         role: Role::parse(role)
             .ok_or_else(|| AppError::internal(format!("unknown role {role:?} in users")))?,
     }))
+}
+
+/// What exchanging a refresh token did.
+pub(crate) enum Rotation {
+    /// The token was current (or just replaced, inside the grace window): `next` is now valid.
+    Rotated {
+        user_id: UserId,
+        role: Role,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The token had already been exchanged: the whole family is now revoked.
+    Reused,
+    /// No live session accepts this token.
+    Invalid,
+}
+
+pub(crate) async fn rotate_refresh_token(
+    tx: &mut AnonTx,
+    presented: &RefreshToken,
+    next: &RefreshToken,
+    grace_secs: f64,
+) -> Result<Rotation, AppError> {
+    let rows = tx
+        .query(
+            &sql!("auth/rotate_refresh_token.sql"),
+            &[
+                presented.org_id.as_uuid(),
+                presented.session_id.as_uuid(),
+                &presented.hash(),
+                &next.hash(),
+                &grace_secs,
+            ],
+        )
+        .await?;
+    let Some(row) = rows.first() else {
+        return Ok(Rotation::Invalid);
+    };
+    let outcome: &str = col(row, "outcome")?;
+    Ok(match outcome {
+        "rotated" => {
+            let role: Option<&str> = col(row, "role")?;
+            let user_id: Option<uuid::Uuid> = col(row, "user_id")?;
+            let expires_at: Option<chrono::DateTime<chrono::Utc>> = col(row, "expires_at")?;
+            match (user_id, role.and_then(Role::parse), expires_at) {
+                (Some(user_id), Some(role), Some(expires_at)) => Rotation::Rotated {
+                    user_id: UserId::from_uuid(user_id),
+                    role,
+                    expires_at,
+                },
+                _ => Rotation::Invalid,
+            }
+        }
+        "reused" => Rotation::Reused,
+        _ => Rotation::Invalid,
+    })
 }

@@ -4,6 +4,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod organizations;
+pub(crate) mod sessions;
 pub(crate) mod users;
 
 use crate::error::AppError;

@@ -1,9 +1,11 @@
 //! Sign-up and log-in.
 
+use super::sessions::{self, ClientInfo, Issued};
 use super::{AppState, retrying};
 use crate::auth::Principal;
-use crate::auth::jwt::AccessToken;
-use crate::domain::{DisplayName, Email, OrgId, OrgName, OrgSlug, Password, Role, UserId};
+use crate::domain::{
+    DisplayName, Email, OrgId, OrgName, OrgSlug, Password, Role, SessionId, UserId,
+};
 use crate::error::AppError;
 use crate::metrics::{METRICS, OutcomeLabels};
 use crate::repo;
@@ -23,12 +25,18 @@ pub(crate) struct Signup {
 pub(crate) async fn signup(
     state: &AppState,
     signup: Signup,
-) -> Result<(Organization, User, AccessToken), AppError> {
+    client: &ClientInfo,
+) -> Result<(Organization, User, Issued), AppError> {
     // Hash before taking a connection: a pooled connection is never held during argon2.
     let password_hash = state.hasher.hash(signup.password.secret()).await?;
     // The new organization's context is the service's own statement, not a client's: the
     // ids are generated here, and RLS checks that both rows belong to that organization.
-    let principal = Principal::new(OrgId::generate(), UserId::generate(), Role::Owner);
+    let principal = Principal::new(
+        OrgId::generate(),
+        UserId::generate(),
+        SessionId::generate(),
+        Role::Owner,
+    );
     let owner = NewUser {
         id: principal.user_id(),
         email: signup.email.as_str(),
@@ -37,8 +45,8 @@ pub(crate) async fn signup(
         role: Role::Owner,
     };
     let (principal_ref, owner, signup_ref) = (&principal, &owner, &signup);
-    let (org, user) = retrying(|| async move {
-        let mut tx = state.db.tenant_tx(principal_ref).await?;
+    let (org, user, (refresh_token, session_expires_at)) = retrying(|| async move {
+        let mut tx = state.db.new_session_tx(principal_ref).await?;
         let org = organizations::insert(
             &mut tx,
             signup_ref.org_slug.as_str(),
@@ -46,13 +54,18 @@ pub(crate) async fn signup(
         )
         .await?;
         let user = users::insert(&mut tx, owner).await?;
+        let session = sessions::open(&mut tx, state, principal_ref, client).await?;
         tx.commit().await?;
-        Ok((org, user))
+        Ok((org, user, session))
     })
     .await?;
-    let token = state.tokens.issue(&principal)?;
+    let issued = Issued {
+        access: state.tokens.issue(&principal)?,
+        refresh_token,
+        session_expires_at,
+    };
     tracing::info!(org_id = %org.id, user_id = %user.id, "organization signed up");
-    Ok((org, user, token))
+    Ok((org, user, issued))
 }
 
 /// Verifies credentials. An unknown organization, an unknown email and a wrong password give
@@ -63,7 +76,8 @@ pub(crate) async fn login(
     org_slug: &str,
     email: &str,
     password: &str,
-) -> Result<AccessToken, AppError> {
+    client: &ClientInfo,
+) -> Result<Issued, AppError> {
     let candidate = match (OrgSlug::parse(org_slug), Email::parse(email)) {
         (Ok(slug), Ok(email)) => {
             let mut tx = state.db.anon_tx().await?;
@@ -78,13 +92,21 @@ pub(crate) async fn login(
     let (hash, principal) = match candidate {
         Some(c) => (
             Some(c.password_hash),
-            Some(Principal::new(c.org_id, c.user_id, c.role)),
+            Some(Principal::new(
+                c.org_id,
+                c.user_id,
+                SessionId::generate(),
+                c.role,
+            )),
         ),
         None => (None, None),
     };
     let verified = state.hasher.verify(password, hash).await;
     let (outcome, result) = match (verified, principal) {
-        (Ok(true), Some(principal)) => ("success", state.tokens.issue(&principal)),
+        (Ok(true), Some(principal)) => match start_session(state, &principal, client).await {
+            Ok(issued) => ("success", Ok(issued)),
+            Err(err) => ("error", Err(err)),
+        },
         (Ok(_), _) => ("invalid_credentials", Err(AppError::INVALID_CREDENTIALS)),
         (Err(err), _) => ("error", Err(err)),
     };
@@ -93,4 +115,24 @@ pub(crate) async fn login(
         .get_or_create(&OutcomeLabels { outcome })
         .inc();
     result
+}
+
+/// Opens the session of a verified log-in and issues its tokens.
+async fn start_session(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+) -> Result<Issued, AppError> {
+    let (refresh_token, session_expires_at) = retrying(|| async move {
+        let mut tx = state.db.new_session_tx(principal).await?;
+        let session = sessions::open(&mut tx, state, principal, client).await?;
+        tx.commit().await?;
+        Ok(session)
+    })
+    .await?;
+    Ok(Issued {
+        access: state.tokens.issue(principal)?,
+        refresh_token,
+        session_expires_at,
+    })
 }

@@ -4,6 +4,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod organizations;
+pub mod sessions;
 pub(crate) mod users;
 
 use std::sync::Arc;
@@ -23,6 +24,16 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// When set, `GET /metrics` requires it as a bearer token.
     pub metrics_token: Option<SecretString>,
+    pub sessions: SessionPolicy,
+}
+
+/// Session lifetimes.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    /// Absolute lifetime of a session; refreshing does not extend it.
+    pub ttl: Duration,
+    /// How long the token replaced by a refresh is still accepted.
+    pub refresh_grace: Duration,
 }
 
 /// How many times a transaction that failed with a serialization failure or a deadlock

@@ -11,6 +11,7 @@ use crate::auth::Principal;
 use crate::db::TenantTx;
 use crate::domain::{Cursor, DisplayName, Email, Password, Role, UserId};
 use crate::error::AppError;
+use crate::repo::sessions;
 use crate::repo::users::{self, NewUser, User, UserChanges};
 
 pub(crate) const DEFAULT_PAGE_SIZE: u32 = 20;
@@ -83,12 +84,6 @@ pub(crate) async fn create(
     principal: &Principal,
     input: CreateUser,
 ) -> Result<User, AppError> {
-    if !principal.role().manages_users() {
-        return Err(AppError::forbidden("only owners and admins can add users"));
-    }
-    if input.role == Role::Owner && principal.role() != Role::Owner {
-        return Err(AppError::forbidden("only owners can add owners"));
-    }
     let password_hash = state.hasher.hash(input.password.secret()).await?;
     let new_user = NewUser {
         id: UserId::generate(),
@@ -101,8 +96,13 @@ pub(crate) async fn create(
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
         // No existence check first: uq_users_org_id_email settles duplicates (409), races
-        // included.
-        let user = users::insert(&mut tx, new_user).await?;
+        // included. The caller's role comes back with the insert (same round trip); an
+        // unauthorised insert is rolled back when `tx` drops.
+        let inserted = users::insert(&mut tx, new_user).await;
+        if let Ok(role) = tx.role() {
+            authorize_create(role, new_user.role)?;
+        }
+        let user = inserted?;
         tx.commit().await?;
         Ok(user)
     })
@@ -130,38 +130,55 @@ pub(crate) async fn update(
         let mut tx = state.db.tenant_tx(principal).await?;
         // Another organization's id is simply not found: RLS hides the row.
         let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-        authorize_update(principal, &target, input)?;
+        authorize_update(tx.role()?, principal.user_id(), &target, input)?;
         if target.role == Role::Owner && input.role.is_some_and(|r| r != Role::Owner) {
             ensure_another_owner(&mut tx, target.id).await?;
         }
         let user = users::update(&mut tx, id, changes)
             .await?
             .ok_or(AppError::NotFound)?;
+        if changes.password_hash.is_some() {
+            // A new password ends the user's other sessions (all of them when an admin set it).
+            let keep = (target.id == principal.user_id()).then(|| principal.session_id());
+            sessions::revoke_all(&mut tx, target.id, keep).await?;
+        }
         tx.commit().await?;
         Ok(user)
     })
     .await
 }
 
+fn authorize_create(role: Role, new_role: Role) -> Result<(), AppError> {
+    if !role.manages_users() {
+        return Err(AppError::forbidden("only owners and admins can add users"));
+    }
+    if new_role == Role::Owner && role != Role::Owner {
+        return Err(AppError::forbidden("only owners can add owners"));
+    }
+    Ok(())
+}
+
+/// `role` is the caller's role as the database has it now; `caller` the caller's id.
 fn authorize_update(
-    principal: &Principal,
+    role: Role,
+    caller: UserId,
     target: &User,
     input: &UpdateUser,
 ) -> Result<(), AppError> {
-    let is_self = target.id == principal.user_id();
+    let is_self = target.id == caller;
     if is_self {
         if input.role.is_some_and(|r| r != target.role) {
             return Err(AppError::forbidden("you cannot change your own role"));
         }
         return Ok(());
     }
-    if !principal.role().manages_users() {
+    if !role.manages_users() {
         return Err(AppError::forbidden(
             "only owners and admins can edit other users",
         ));
     }
     let touches_owner = target.role == Role::Owner || input.role == Some(Role::Owner);
-    if touches_owner && principal.role() != Role::Owner {
+    if touches_owner && role != Role::Owner {
         return Err(AppError::forbidden(
             "only owners can edit owners or grant the owner role",
         ));
@@ -174,16 +191,18 @@ pub(crate) async fn delete(
     principal: &Principal,
     id: UserId,
 ) -> Result<(), AppError> {
-    if !principal.role().manages_users() {
-        return Err(AppError::forbidden(
-            "only owners and admins can remove users",
-        ));
-    }
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
-        let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+        let target = users::get(&mut tx, id).await?;
+        let role = tx.role()?;
+        if !role.manages_users() {
+            return Err(AppError::forbidden(
+                "only owners and admins can remove users",
+            ));
+        }
+        let target = target.ok_or(AppError::NotFound)?;
         if target.role == Role::Owner {
-            if principal.role() != Role::Owner {
+            if role != Role::Owner {
                 return Err(AppError::forbidden("only owners can remove owners"));
             }
             ensure_another_owner(&mut tx, target.id).await?;

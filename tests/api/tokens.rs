@@ -14,23 +14,46 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// Claims like the service's own, for `member`.
+/// The claims of a token the service issued (not verified: test inspection only).
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("JSON")
+}
+
+/// Claims like the service's own, for `member` and their live session.
 fn claims(member: &Member) -> Value {
     let now = now();
     json!({
         "iss": "tenantry", "aud": "tenantry-api",
         "sub": member.user_id, "org": member.org_id, "role": "owner",
+        "sid": claims_of(&member.token)["sid"],
         "iat": now, "nbf": now, "exp": now + 600,
     })
 }
 
-fn sign(alg: Algorithm, secret: &str, claims: &Value) -> String {
+/// The `kid` of the test secret, as the service derives it.
+fn test_kid() -> String {
+    tenantry::auth::jwt::key_id(&secrecy::SecretString::from(TEST_JWT_SECRET.to_owned()))
+}
+
+fn sign_with_kid(alg: Algorithm, kid: Option<String>, secret: &str, claims: &Value) -> String {
+    let mut header = Header::new(alg);
+    header.kid = kid;
     jsonwebtoken::encode(
-        &Header::new(alg),
+        &header,
         claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )
     .expect("signed")
+}
+
+fn sign(alg: Algorithm, secret: &str, claims: &Value) -> String {
+    sign_with_kid(alg, Some(test_kid()), secret, claims)
+}
+
+fn without(mut claims: Value, key: &str) -> Value {
+    claims.as_object_mut().expect("object").remove(key);
+    claims
 }
 
 fn with(mut claims: Value, key: &str, value: Value) -> Value {
@@ -70,7 +93,41 @@ async fn forged_altered_and_stale_tokens_get_401() {
         URL_SAFE_NO_PAD.encode(base.to_string())
     );
 
+    let victim_sid = claims_of(&victim.token)["sid"].clone();
     let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "missing sid",
+            sign(
+                Algorithm::HS256,
+                TEST_JWT_SECRET,
+                &without(base.clone(), "sid"),
+            ),
+            "TOKEN_INVALID",
+        ),
+        (
+            "unknown kid",
+            sign_with_kid(
+                Algorithm::HS256,
+                Some("0000000000000000".into()),
+                TEST_JWT_SECRET,
+                &base,
+            ),
+            "TOKEN_INVALID",
+        ),
+        (
+            "no kid",
+            sign_with_kid(Algorithm::HS256, None, TEST_JWT_SECRET, &base),
+            "TOKEN_INVALID",
+        ),
+        (
+            "another org's session id",
+            sign(
+                Algorithm::HS256,
+                TEST_JWT_SECRET,
+                &with(base.clone(), "sid", victim_sid),
+            ),
+            "SESSION_REVOKED",
+        ),
         ("tampered payload", tampered, "TOKEN_INVALID"),
         ("alg none", alg_none, "TOKEN_INVALID"),
         (
@@ -182,7 +239,7 @@ async fn a_missing_or_non_bearer_authorization_header_gets_401() {
 }
 
 #[tokio::test]
-async fn a_token_of_a_deleted_user_no_longer_reads_its_user() {
+async fn a_token_of_a_deleted_user_stops_working_at_once() {
     let app = TestApp::spawn().await;
     let owner = app.signup("acme").await;
     let bob = app.add_user(&owner, "bob@acme.test", "member").await;
@@ -197,5 +254,5 @@ async fn a_token_of_a_deleted_user_no_longer_reads_its_user() {
         .get("/v1/me")
         .send()
         .await
-        .assert_error(401, "TOKEN_INVALID");
+        .assert_error(401, "SESSION_REVOKED");
 }

@@ -1,0 +1,5 @@
+-- Ends one live session of one user. $1 org_id uuid, $2 user_id uuid, $3 id uuid.
+-- Affects zero or one row.
+update app.sessions
+set revoked_at = now()
+where org_id = $1 and user_id = $2 and id = $3 and revoked_at is null

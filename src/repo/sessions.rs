@@ -1,0 +1,100 @@
+//! `sql/queries/sessions/*.sql`.
+
+use chrono::{DateTime, Utc};
+
+use super::col;
+use crate::db::TenantTx;
+use crate::domain::{SessionId, UserId};
+use crate::error::AppError;
+use crate::sql;
+
+/// A live session as its user sees it (never its token hashes).
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub id: SessionId,
+    pub user_agent: Option<String>,
+    pub client_addr: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub(crate) struct NewSession<'a> {
+    pub id: SessionId,
+    pub refresh_hash: &'a [u8],
+    pub user_agent: Option<&'a str>,
+    pub client_addr: Option<&'a str>,
+    pub lifetime_secs: f64,
+}
+
+/// Opens a session for the transaction's user; returns its expiry.
+pub(crate) async fn insert(
+    tx: &mut TenantTx,
+    session: &NewSession<'_>,
+) -> Result<DateTime<Utc>, AppError> {
+    let (org_id, user_id) = (*tx.org_id().as_uuid(), *tx.user_id().as_uuid());
+    let row = tx
+        .query_one(
+            &sql!("sessions/insert.sql"),
+            &[
+                &org_id,
+                session.id.as_uuid(),
+                &user_id,
+                &session.refresh_hash,
+                &session.user_agent,
+                &session.client_addr,
+                &session.lifetime_secs,
+            ],
+        )
+        .await?;
+    col(&row, "expires_at")
+}
+
+pub(crate) async fn list(tx: &mut TenantTx, user: UserId) -> Result<Vec<Session>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    tx.query(&sql!("sessions/list.sql"), &[&org_id, user.as_uuid()])
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Session {
+                id: SessionId::from_uuid(col(row, "id")?),
+                user_agent: col(row, "user_agent")?,
+                client_addr: col(row, "client_addr")?,
+                created_at: col(row, "created_at")?,
+                last_used_at: col(row, "last_used_at")?,
+                expires_at: col(row, "expires_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Ends one live session of `user`; false when there was none.
+pub(crate) async fn revoke(
+    tx: &mut TenantTx,
+    user: UserId,
+    id: SessionId,
+) -> Result<bool, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let ended = tx
+        .execute(
+            &sql!("sessions/revoke.sql"),
+            &[&org_id, user.as_uuid(), id.as_uuid()],
+        )
+        .await?;
+    Ok(ended == 1)
+}
+
+/// Ends every live session of `user` except `keep`; returns how many ended.
+pub(crate) async fn revoke_all(
+    tx: &mut TenantTx,
+    user: UserId,
+    keep: Option<SessionId>,
+) -> Result<u64, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let keep = keep.map(|id| *id.as_uuid());
+    tx.execute(
+        &sql!("sessions/revoke_all.sql"),
+        &[&org_id, user.as_uuid(), &keep],
+    )
+    .await
+}

@@ -1,0 +1,139 @@
+//! Sessions: opening one at log-in and sign-up, refreshing (rotation with reuse detection),
+//! logging out, listing and ending one's sessions.
+
+use chrono::{DateTime, Utc};
+
+use super::AppState;
+use crate::auth::Principal;
+use crate::auth::jwt::AccessToken;
+use crate::auth::refresh::RefreshToken;
+use crate::db::TenantTx;
+use crate::domain::SessionId;
+use crate::error::AppError;
+use crate::repo;
+use crate::repo::auth::Rotation;
+use crate::repo::sessions::{NewSession, Session};
+
+/// Where a log-in comes from, as shown in the session list.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ClientInfo {
+    pub user_agent: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+/// The tokens a log-in, sign-up or refresh hands out.
+pub(crate) struct Issued {
+    pub access: AccessToken,
+    pub refresh_token: String,
+    pub session_expires_at: DateTime<Utc>,
+}
+
+const REFRESH_INVALID: AppError = AppError::Unauthenticated {
+    code: "REFRESH_TOKEN_INVALID",
+    message: "the refresh token is invalid, expired or revoked; log in again",
+};
+
+/// Opens `principal`'s session inside `tx` (begun with `Db::new_session_tx`) and returns its
+/// refresh token and expiry. The caller commits, then issues the access token.
+pub(crate) async fn open(
+    tx: &mut TenantTx,
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+) -> Result<(String, DateTime<Utc>), AppError> {
+    let refresh = RefreshToken::generate(principal.org_id(), principal.session_id());
+    let expires_at = repo::sessions::insert(
+        tx,
+        &NewSession {
+            id: principal.session_id(),
+            refresh_hash: &refresh.hash(),
+            user_agent: client.user_agent.as_deref(),
+            client_addr: client.client_addr.as_deref(),
+            lifetime_secs: state.sessions.ttl.as_secs_f64(),
+        },
+    )
+    .await?;
+    Ok((refresh.encode(), expires_at))
+}
+
+/// Exchanges a refresh token for a new access token and a new refresh token. The old one is
+/// invalidated; presenting an already-exchanged one revokes the whole session (RFC 9700
+/// section 4.14.2) unless it is the one just replaced, within the grace window.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn refresh(state: &AppState, token: &str) -> Result<Issued, AppError> {
+    let presented = RefreshToken::parse(token).ok_or(REFRESH_INVALID)?;
+    let next = RefreshToken::generate(presented.org_id, presented.session_id);
+    let mut tx = state.db.anon_tx().await?;
+    let rotation = repo::auth::rotate_refresh_token(
+        &mut tx,
+        &presented,
+        &next,
+        state.sessions.refresh_grace.as_secs_f64(),
+    )
+    .await?;
+    tx.commit().await?;
+    match rotation {
+        Rotation::Rotated {
+            user_id,
+            role,
+            expires_at,
+        } => {
+            let principal = Principal::new(presented.org_id, user_id, presented.session_id, role);
+            Ok(Issued {
+                access: state.tokens.issue(&principal)?,
+                refresh_token: next.encode(),
+                // Absolute: refreshing does not move it.
+                session_expires_at: expires_at,
+            })
+        }
+        Rotation::Reused => {
+            tracing::warn!(
+                org_id = %presented.org_id,
+                session_id = %presented.session_id,
+                "refresh token reused: the session is revoked"
+            );
+            Err(AppError::Unauthenticated {
+                code: "REFRESH_TOKEN_REUSED",
+                message: "this refresh token was already used; the session has been revoked",
+            })
+        }
+        Rotation::Invalid => Err(REFRESH_INVALID),
+    }
+}
+
+/// Ends the caller's current session.
+pub(crate) async fn logout(state: &AppState, principal: &Principal) -> Result<(), AppError> {
+    let mut tx = state.db.tenant_tx(principal).await?;
+    repo::sessions::revoke(&mut tx, principal.user_id(), principal.session_id()).await?;
+    tx.commit().await
+}
+
+/// Ends every session of the caller, the current one included.
+pub(crate) async fn logout_all(state: &AppState, principal: &Principal) -> Result<(), AppError> {
+    let mut tx = state.db.tenant_tx(principal).await?;
+    repo::sessions::revoke_all(&mut tx, principal.user_id(), None).await?;
+    tx.commit().await
+}
+
+pub(crate) async fn list(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<Vec<Session>, AppError> {
+    let mut tx = state.db.tenant_tx(principal).await?;
+    let sessions = repo::sessions::list(&mut tx, principal.user_id()).await?;
+    tx.commit().await?;
+    Ok(sessions)
+}
+
+/// Ends one of the caller's own sessions; another user's id is not found.
+pub(crate) async fn end(
+    state: &AppState,
+    principal: &Principal,
+    id: SessionId,
+) -> Result<(), AppError> {
+    let mut tx = state.db.tenant_tx(principal).await?;
+    if !repo::sessions::revoke(&mut tx, principal.user_id(), id).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await
+}

@@ -14,5 +14,6 @@ mod operability;
 mod ops;
 mod pool_leak;
 mod schema;
+mod sessions;
 mod tokens;
 mod users;

@@ -141,6 +141,8 @@ async fn sweep_stale_clones(admin: &Client) {
 pub struct TestDb {
     pub name: String,
     pub config: Config,
+    /// Dropped with this value (false for a second handle on another test's database).
+    owned: bool,
 }
 
 impl TestDb {
@@ -156,7 +158,23 @@ impl TestDb {
             .expect("clone the template");
         let mut config = admin_config();
         config.dbname(&name);
-        Self { name, config }
+        Self {
+            name,
+            config,
+            owned: true,
+        }
+    }
+
+    /// Another handle on the database at `url`, which this handle does not drop (a second
+    /// service instance on the same database).
+    pub fn attach(url: &str) -> Self {
+        let config = Config::from_str(url).expect("a valid URL");
+        let name = config.get_dbname().expect("a database name").to_owned();
+        Self {
+            name,
+            config,
+            owned: false,
+        }
     }
 
     /// This database's URL (the admin URL with the database name replaced).
@@ -183,6 +201,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         run_admin_blocking(format!(
             "drop database if exists \"{}\" with (force)",
             self.name

@@ -40,6 +40,7 @@ pub struct Member {
     pub user_id: String,
     pub email: String,
     pub token: String,
+    pub refresh_token: String,
 }
 
 pub fn settings_for(db: &TestDb) -> Settings {
@@ -120,6 +121,7 @@ impl TestApp {
             user_id: resp.str("/user/id"),
             email,
             token: resp.str("/access_token"),
+            refresh_token: resp.str("/refresh_token"),
         }
     }
 
@@ -145,7 +147,16 @@ impl TestApp {
             user_id: resp.str("/id"),
             email: email.to_owned(),
             token: token.str("/access_token"),
+            refresh_token: token.str("/refresh_token"),
         }
+    }
+
+    /// Exchanges a refresh token.
+    pub async fn refresh(&self, refresh_token: &str) -> TestResponse {
+        self.post("/v1/auth/refresh")
+            .json(json!({"refresh_token": refresh_token}))
+            .send()
+            .await
     }
 
     pub async fn login(&self, org_slug: &str, email: &str, password: &str) -> TestResponse {

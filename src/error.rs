@@ -129,6 +129,9 @@ pub enum ConstraintOutcome {
     Bug,
 }
 
+/// Names that triggers raise as constraints (they are not in `pg_constraint`).
+pub const TRIGGER_CONSTRAINTS: &[&str] = &["ck_users_last_owner"];
+
 /// Every named constraint and unique index of the schema, and its public meaning. Names never
 /// end in `_<digits>` (Citus appends shard ids that way; see [`constraint_from_message`]).
 pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
@@ -184,6 +187,8 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             Invalid("role", "must be owner, admin or member"),
         ),
         ("ck_users_password_hash", Bug),
+        // Raised by the trigger app.keep_an_owner (V6), not a catalog constraint.
+        ("ck_users_last_owner", Conflict("LAST_OWNER", "an organization must keep at least one owner")),
         ("pk_sessions", Bug),
         ("fk_sessions_org_id", NotFound),
         ("fk_sessions_user", NotFound),

@@ -4,7 +4,7 @@
 -- or the empty string of a pooled connection) nothing is visible or writable at all.
 -- Seed: fixtures/seed.psql (A: users A1, A2; B: users B1, B2).
 begin;
-select plan(60);
+select plan(61);
 
 \ir fixtures/seed.psql
 
@@ -215,9 +215,12 @@ select results_eq(
 select is(set_config('app.org_id', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', true),
     'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'A: switch the context back to A');
 select results_eq(
-    $$with x as (delete from app.users returning org_id) select org_id, count(*) from x group by org_id$$,
-    $$values ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'::uuid, 4::bigint)$$,
-    'A: an unqualified DELETE of users deletes exactly A''s 4 users');
+    $$with x as (delete from app.users where role <> 'owner' returning org_id)
+      select org_id, count(*) from x group by org_id$$,
+    $$values ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'::uuid, 3::bigint)$$,
+    'A: a DELETE of users without an org filter deletes exactly A''s 3 non-owners');
+select throws_ok('delete from app.users', '23514', 'an organization must keep at least one owner',
+    'A: deleting A''s last owner is refused (the last owner stays)');
 
 -- The DELETE policy of organizations is unreachable through the API (no DELETE grant). Exercise
 -- it anyway with a grant made and rolled back inside a savepoint of this test's own database;
@@ -252,8 +255,8 @@ select is_empty($$select id from app.users where id::text like 'cccccccc%' or em
     'superuser: none of the refused inserts left a row');
 select is_empty($$select id from app.organizations where id::text like 'cccccccc%' or slug = 'org-b2'$$,
     'superuser: none of the refused organization inserts left a row');
-select is((select count(*) from app.users where org_id = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'), 0::bigint,
-    'superuser: A''s users were deleted by A');
+select is((select count(*) from app.users where org_id = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'), 1::bigint,
+    'superuser: A''s users were deleted by A, all but its last owner');
 
 select * from finish();
 rollback;

@@ -188,7 +188,10 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
         ),
         ("ck_users_password_hash", Bug),
         // Raised by the trigger app.keep_an_owner (V6), not a catalog constraint.
-        ("ck_users_last_owner", Conflict("LAST_OWNER", "an organization must keep at least one owner")),
+        (
+            "ck_users_last_owner",
+            Conflict("LAST_OWNER", "an organization must keep at least one owner"),
+        ),
         ("pk_sessions", Bug),
         ("fk_sessions_org_id", NotFound),
         ("fk_sessions_user", NotFound),
@@ -229,9 +232,9 @@ impl From<tokio_postgres::Error> for AppError {
             .or_else(|| constraint_from_message(db.message()));
         let outcome = constraint.and_then(constraint_outcome);
         match (state, outcome) {
+            // Integrity violations (class 23) of a constraint whose meaning is a conflict.
             (_, Some(ConstraintOutcome::Conflict(code, message)))
-                if *state == SqlState::UNIQUE_VIOLATION
-                    || *state == SqlState::EXCLUSION_VIOLATION =>
+                if state.code().starts_with("23") =>
             {
                 AppError::Conflict { code, message }
             }

@@ -127,12 +127,3 @@ pub(crate) async fn delete(tx: &mut TenantTx, id: UserId) -> Result<bool, AppErr
         .await?;
     Ok(deleted == 1)
 }
-
-pub(crate) async fn lock_owners(tx: &mut TenantTx) -> Result<Vec<UserId>, AppError> {
-    let org_id = *tx.org_id().as_uuid();
-    tx.query(&sql!("users/lock_owners.sql"), &[&org_id])
-        .await?
-        .iter()
-        .map(|row| col(row, "id").map(UserId::from_uuid))
-        .collect()
-}

@@ -3,12 +3,14 @@
 //! - owners and admins create, edit and delete users; only owners create, edit, promote to
 //!   or delete owners;
 //! - everyone edits their own email, display name and password, but not their own role;
-//! - the last owner can be neither demoted nor deleted (owners are locked while checking,
-//!   so concurrent requests cannot both remove "the other" owner).
+//! - the last owner can be neither demoted nor deleted: the database settles it (trigger
+//!   `app.keep_an_owner`, serialised per organization), and its refusal is 409 `LAST_OWNER`.
+//!
+//! The same rules hold in the database (RLS policies and triggers of migration V6), so a bug
+//! here cannot grant more than the role allows.
 
 use super::{AppState, retrying};
 use crate::auth::Principal;
-use crate::db::TenantTx;
 use crate::domain::{Cursor, DisplayName, Email, Password, Role, UserId};
 use crate::error::AppError;
 use crate::repo::sessions;
@@ -31,11 +33,6 @@ pub(crate) struct UpdateUser {
     pub role: Option<Role>,
     pub password: Option<Password>,
 }
-
-const LAST_OWNER: AppError = AppError::Conflict {
-    code: "LAST_OWNER",
-    message: "an organization must keep at least one owner",
-};
 
 /// The caller's own user. A token whose user was deleted no longer identifies anyone.
 pub(crate) async fn me(state: &AppState, principal: &Principal) -> Result<User, AppError> {
@@ -131,9 +128,6 @@ pub(crate) async fn update(
         // Another organization's id is simply not found: RLS hides the row.
         let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
         authorize_update(tx.role()?, principal.user_id(), &target, input)?;
-        if target.role == Role::Owner && input.role.is_some_and(|r| r != Role::Owner) {
-            ensure_another_owner(&mut tx, target.id).await?;
-        }
         let user = users::update(&mut tx, id, changes)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -205,7 +199,6 @@ pub(crate) async fn delete(
             if role != Role::Owner {
                 return Err(AppError::forbidden("only owners can remove owners"));
             }
-            ensure_another_owner(&mut tx, target.id).await?;
         }
         if !users::delete(&mut tx, id).await? {
             return Err(AppError::NotFound);
@@ -213,16 +206,6 @@ pub(crate) async fn delete(
         tx.commit().await
     })
     .await
-}
-
-/// Locks the owners and fails unless someone other than `leaving` stays an owner.
-async fn ensure_another_owner(tx: &mut TenantTx, leaving: UserId) -> Result<(), AppError> {
-    let owners = users::lock_owners(tx).await?;
-    if owners.iter().any(|owner| *owner != leaving) {
-        Ok(())
-    } else {
-        Err(LAST_OWNER)
-    }
 }
 
 /// Parses a client's cursor, or explains that it is not one.

@@ -195,10 +195,8 @@ pub(crate) async fn delete(
             ));
         }
         let target = target.ok_or(AppError::NotFound)?;
-        if target.role == Role::Owner {
-            if role != Role::Owner {
-                return Err(AppError::forbidden("only owners can remove owners"));
-            }
+        if target.role == Role::Owner && role != Role::Owner {
+            return Err(AppError::forbidden("only owners can remove owners"));
         }
         if !users::delete(&mut tx, id).await? {
             return Err(AppError::NotFound);

@@ -11,6 +11,7 @@ use poem::listener::TcpAcceptor;
 
 use crate::api;
 use crate::auth::jwt::TokenService;
+use crate::auth::limits::RateLimits;
 use crate::auth::password::PasswordHasher;
 use crate::config::{ConfigError, Settings};
 use crate::db::{self, Db, StartupError};
@@ -81,6 +82,10 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             ttl: Duration::from_secs(settings.session_ttl_secs),
             refresh_grace: Duration::from_secs(settings.refresh_grace_secs),
         },
+        limits: Arc::new(RateLimits::new(
+            settings.account_attempts_per_minute,
+            settings.client_attempts_per_minute,
+        )),
     })
 }
 
@@ -128,11 +133,21 @@ impl App {
     /// Serves until `shutdown` completes, lets in-flight requests finish, closes the pool.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
         let db = self.state.db.clone();
+        // Idle rate-limit buckets are dropped every minute: memory stays bounded.
+        let limits = self.state.limits.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every_minute.tick().await;
+                limits.sweep();
+            }
+        });
         let routes = api::routes(self.state, self.body_limit, self.request_timeout);
         tracing::info!(addr = %self.addr, "serving; Swagger UI at /docs");
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(self.shutdown_grace))
             .await;
+        sweeper.abort();
         db.close();
         tracing::info!("stopped");
         result.map_err(RunError::Server)

@@ -174,6 +174,18 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_METRICS_TOKEN", value_parser = parse_secret, hide_env_values = true)]
     pub metrics_token: Option<SecretString>,
 
+    /// Log-in attempts a minute for one account (organization slug and email), and refreshes
+    /// a minute for one session; more get 429 `RATE_LIMITED` with `Retry-After`.
+    #[arg(long, env = "TENANTRY_ACCOUNT_ATTEMPTS_PER_MINUTE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub account_attempts_per_minute: u32,
+
+    /// Log-in and refresh attempts a minute from one client address (the peer address of the
+    /// connection: a proxy's, behind one).
+    #[arg(long, env = "TENANTRY_CLIENT_ATTEMPTS_PER_MINUTE", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub client_attempts_per_minute: u32,
+
     /// Absolute lifetime of a session (a refresh-token family), in seconds; refreshing does not
     /// extend it.
     #[arg(long, env = "TENANTRY_SESSION_TTL_SECS", default_value_t = 2_592_000,

@@ -56,6 +56,9 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
+    /// 429: too many log-in or refresh attempts; retry after the given delay.
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// 413: the body is larger than the configured limit.
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: u64 },

@@ -116,13 +116,11 @@ pub(crate) fn client_info(req: &Request) -> ClientInfo {
         .get(poem::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().filter(|c| !c.is_control()).take(512).collect());
-    let client_addr = req
-        .remote_addr()
-        .as_socket_addr()
-        .map(|addr| addr.ip().to_string());
+    let ip = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
     ClientInfo {
         user_agent,
-        client_addr,
+        client_addr: ip.map(|ip| ip.to_string()),
+        ip,
     }
 }
 
@@ -229,9 +227,11 @@ impl AuthApi {
     async fn refresh(
         &self,
         state: Data<&AppState>,
+        req: &Request,
         body: JsonBody<RefreshRequest>,
     ) -> Result<LoginResponse, ApiError> {
-        let issued = service::sessions::refresh(&state, &body.0.refresh_token).await?;
+        let issued =
+            service::sessions::refresh(&state, &body.0.refresh_token, &client_info(req)).await?;
         Ok(LoginResponse::Ok(Json(issued.into())))
     }
 

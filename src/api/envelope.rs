@@ -72,7 +72,9 @@ pub enum ApiError {
     #[oai(status = 400)]
     BadRequest(Json<ErrorEnvelope>),
     /// Missing or unusable credentials: `UNAUTHENTICATED` (no bearer token),
-    /// `TOKEN_INVALID`, `TOKEN_EXPIRED`, `TOKEN_NOT_YET_VALID`, or `INVALID_CREDENTIALS` at log-in.
+    /// `TOKEN_INVALID`, `TOKEN_EXPIRED`, `TOKEN_NOT_YET_VALID`, `SESSION_REVOKED` (logged out,
+    /// ended or expired session), `INVALID_CREDENTIALS` at log-in, `REFRESH_TOKEN_INVALID` or
+    /// `REFRESH_TOKEN_REUSED` at refresh.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorEnvelope>),
     /// The caller's role does not allow this (`FORBIDDEN`).
@@ -86,6 +88,15 @@ pub enum ApiError {
     /// `LAST_OWNER`.
     #[oai(status = 409)]
     Conflict(Json<ErrorEnvelope>),
+    /// Too many log-in or refresh attempts for this account or from this address
+    /// (`RATE_LIMITED`); retry after `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooManyRequests(
+        Json<ErrorEnvelope>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
     /// The body is larger than the configured limit (`PAYLOAD_TOO_LARGE`).
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorEnvelope>),
@@ -133,6 +144,13 @@ impl From<AppError> for ApiError {
             AppError::Conflict { code, message } => {
                 tracing::debug!(code, "conflict");
                 ApiError::Conflict(json(code, message.into(), Vec::new()))
+            }
+            err @ AppError::RateLimited { retry_after_secs } => {
+                tracing::debug!(retry_after_secs, "rate limited");
+                ApiError::TooManyRequests(
+                    json("RATE_LIMITED", err.to_string(), Vec::new()),
+                    retry_after_secs,
+                )
             }
             err @ AppError::PayloadTooLarge { .. } => {
                 ApiError::PayloadTooLarge(json("PAYLOAD_TOO_LARGE", err.to_string(), Vec::new()))

@@ -2,6 +2,7 @@
 //! [`Principal`] a verified token yields. No HTTP and no SQL here.
 
 pub mod jwt;
+pub mod limits;
 pub mod password;
 pub mod refresh;
 

@@ -78,6 +78,15 @@ pub(crate) async fn login(
     password: &str,
     client: &ClientInfo,
 ) -> Result<Issued, AppError> {
+    if let Err(limited) = state.limits.check_login(client.ip, org_slug, email) {
+        METRICS
+            .logins
+            .get_or_create(&OutcomeLabels {
+                outcome: "rate_limited",
+            })
+            .inc();
+        return Err(limited);
+    }
     let candidate = match (OrgSlug::parse(org_slug), Email::parse(email)) {
         (Ok(slug), Ok(email)) => {
             let mut tx = state.db.anon_tx().await?;

@@ -13,6 +13,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::auth::jwt::TokenService;
+use crate::auth::limits::RateLimits;
 use crate::auth::password::PasswordHasher;
 use crate::db::Db;
 
@@ -25,6 +26,7 @@ pub struct AppState {
     /// When set, `GET /metrics` requires it as a bearer token.
     pub metrics_token: Option<SecretString>,
     pub sessions: SessionPolicy,
+    pub limits: Arc<RateLimits>,
 }
 
 /// Session lifetimes.

@@ -19,6 +19,8 @@ use crate::repo::sessions::{NewSession, Session};
 pub(crate) struct ClientInfo {
     pub user_agent: Option<String>,
     pub client_addr: Option<String>,
+    /// The peer address, for rate limiting.
+    pub ip: Option<std::net::IpAddr>,
 }
 
 /// The tokens a log-in, sign-up or refresh hands out.
@@ -60,8 +62,15 @@ pub(crate) async fn open(
 /// invalidated; presenting an already-exchanged one revokes the whole session (RFC 9700
 /// section 4.14.2) unless it is the one just replaced, within the grace window.
 #[tracing::instrument(skip_all)]
-pub(crate) async fn refresh(state: &AppState, token: &str) -> Result<Issued, AppError> {
+pub(crate) async fn refresh(
+    state: &AppState,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<Issued, AppError> {
     let presented = RefreshToken::parse(token).ok_or(REFRESH_INVALID)?;
+    state
+        .limits
+        .check_refresh(client.ip, presented.org_id, presented.session_id)?;
     let next = RefreshToken::generate(presented.org_id, presented.session_id);
     let mut tx = state.db.anon_tx().await?;
     let rotation = repo::auth::rotate_refresh_token(

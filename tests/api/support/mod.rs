@@ -4,6 +4,7 @@
 pub mod client;
 pub mod db;
 pub mod process;
+pub mod proxy;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,6 +52,9 @@ pub fn settings_for(db: &TestDb) -> Settings {
     settings.migrate_on_start = false;
     settings.db_pool_size = 4;
     settings.jwt_secret = Some(SecretString::from(TEST_JWT_SECRET.to_owned()));
+    // Every test client is 127.0.0.1: rate limits are tested on their own, with low values.
+    settings.account_attempts_per_minute = 100_000;
+    settings.client_attempts_per_minute = 100_000;
     settings
 }
 

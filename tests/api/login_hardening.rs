@@ -1,0 +1,156 @@
+//! Log-in hardening: rate limits with `Retry-After`, indistinguishable failures in body and in
+//! timing, and bounded input before any hashing.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{PASSWORD, TestApp, TestDb, settings_for, without_request_id};
+
+async fn limited_app(per_account: u32, per_client: u32) -> TestApp {
+    let db = TestDb::new().await;
+    let mut settings = settings_for(&db);
+    settings.account_attempts_per_minute = per_account;
+    settings.client_attempts_per_minute = per_client;
+    TestApp::spawn_with(db, settings).await
+}
+
+#[tokio::test]
+async fn an_account_under_attack_is_rate_limited_with_retry_after() {
+    let app = limited_app(3, 1000).await;
+    let owner = app.signup("acme").await;
+
+    for _ in 0..3 {
+        app.login("acme", &owner.email, "guess guess guess")
+            .await
+            .assert_error(401, "INVALID_CREDENTIALS");
+    }
+    let limited = app
+        .login("acme", &owner.email.to_uppercase(), PASSWORD)
+        .await;
+
+    limited.assert_error(429, "RATE_LIMITED");
+    let retry_after: u64 = limited
+        .header("retry-after")
+        .expect("a Retry-After header")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    // Other accounts are unaffected.
+    app.add_user(&owner, "other@acme.test", "member").await;
+}
+
+#[tokio::test]
+async fn one_client_address_is_rate_limited_across_accounts() {
+    let app = limited_app(1000, 4).await;
+    // Sign-up is not limited; log-in and refresh share the per-address budget.
+    let owner = app.signup("acme").await;
+    for i in 0..3 {
+        app.login("acme", &format!("nobody{i}@acme.test"), "whatever!")
+            .await
+            .assert_error(401, "INVALID_CREDENTIALS");
+    }
+    app.refresh(&owner.refresh_token).await.assert_status(200);
+
+    app.login("acme", &owner.email, PASSWORD)
+        .await
+        .assert_error(429, "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn refreshing_one_session_too_often_is_rate_limited() {
+    let app = limited_app(2, 1000).await;
+    let owner = app.signup("acme").await;
+    let first = app.refresh(&owner.refresh_token).await;
+    first.assert_status(200);
+    let second = app.refresh(&first.str("/refresh_token")).await;
+    second.assert_status(200);
+
+    app.refresh(&second.str("/refresh_token"))
+        .await
+        .assert_error(429, "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn over_long_passwords_are_refused_before_hashing() {
+    let app = TestApp::spawn().await;
+    app.signup("acme").await;
+
+    let resp = app
+        .post("/v1/auth/login")
+        .json(json!({"org_slug": "acme", "email": "owner@acme.test", "password": "x".repeat(5000)}))
+        .send()
+        .await;
+
+    resp.assert_error(422, "VALIDATION_FAILED");
+    assert_eq!(resp.detail_fields(), ["password"]);
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_org_unknown_email_and_wrong_password_take_the_same_time() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let cases = [
+        (
+            "unknown organization",
+            "nope",
+            owner.email.clone(),
+            PASSWORD,
+        ),
+        (
+            "unknown email",
+            "acme",
+            "nobody@acme.test".to_owned(),
+            PASSWORD,
+        ),
+        (
+            "wrong password",
+            "acme",
+            owner.email.clone(),
+            "wrong password!",
+        ),
+    ];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
+    let mut bodies = Vec::new();
+
+    // Interleaved, so that machine noise hits every case alike.
+    for round in 0..25 {
+        for (i, (_, slug, email, password)) in cases.iter().enumerate() {
+            let started = Instant::now();
+            let resp = app.login(slug, email, password).await;
+            let took = started.elapsed();
+            resp.assert_error(401, "INVALID_CREDENTIALS");
+            if round > 2 {
+                samples[i].push(took); // the first rounds warm caches and connections
+            }
+            if round == 0 {
+                bodies.push(without_request_id(&resp.body));
+            }
+        }
+    }
+
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "identical bodies");
+    let medians: Vec<Duration> = samples.iter_mut().map(|s| median(s)).collect();
+    let fastest = *medians.iter().min().expect("medians");
+    let slowest = *medians.iter().max().expect("medians");
+    println!(
+        "login medians: {}",
+        cases
+            .iter()
+            .zip(&medians)
+            .map(|((name, ..), m)| format!("{name} {m:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // Each attempt costs one argon2id verification (tens of ms); a skipped verification
+    // would make one case several times faster than the others.
+    assert!(
+        slowest.saturating_sub(fastest) < fastest / 4 + Duration::from_millis(3),
+        "timing reveals the case: {medians:?}"
+    );
+}

@@ -15,6 +15,7 @@ use crate::auth::limits::RateLimits;
 use crate::auth::password::PasswordHasher;
 use crate::config::{ConfigError, Settings};
 use crate::db::{self, Db, StartupError};
+use crate::domain::CursorKey;
 use crate::service::{AppState, SessionPolicy};
 
 /// Why `serve` or `migrate` failed.
@@ -82,6 +83,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             ttl: Duration::from_secs(settings.session_ttl_secs),
             refresh_grace: Duration::from_secs(settings.refresh_grace_secs),
         },
+        cursors: CursorKey::derive(&jwt_secret),
         limits: Arc::new(RateLimits::new(
             settings.account_attempts_per_minute,
             settings.client_attempts_per_minute,

@@ -200,6 +200,40 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
         ("fk_sessions_user", NotFound),
         ("ck_sessions_user_agent", Bug),
         ("ck_sessions_client_addr", Bug),
+        ("pk_projects", Bug),
+        ("fk_projects_org_id", NotFound),
+        (
+            "fk_projects_owner",
+            Invalid("owner_id", "must be a user of this organization"),
+        ),
+        (
+            "uq_projects_org_id_name",
+            Conflict(
+                "PROJECT_NAME_TAKEN",
+                "a project with this name already exists in this organization",
+            ),
+        ),
+        (
+            "ck_projects_name",
+            Invalid(
+                "name",
+                "must be between 1 and 200 characters, without surrounding spaces",
+            ),
+        ),
+        (
+            "ck_projects_description",
+            Invalid("description", "must be at most 2000 characters"),
+        ),
+        (
+            "ck_projects_status",
+            Invalid("status", "must be active or archived"),
+        ),
+        ("pk_idempotency_keys", Bug),
+        ("fk_idempotency_keys_org_id", NotFound),
+        (
+            "ck_idempotency_keys_key",
+            Invalid("Idempotency-Key", "must be 1 to 255 characters"),
+        ),
     ]
 };
 
@@ -243,7 +277,8 @@ impl From<tokio_postgres::Error> for AppError {
             }
             (_, Some(ConstraintOutcome::Invalid(field, message)))
                 if *state == SqlState::CHECK_VIOLATION
-                    || *state == SqlState::NOT_NULL_VIOLATION =>
+                    || *state == SqlState::NOT_NULL_VIOLATION
+                    || *state == SqlState::FOREIGN_KEY_VIOLATION =>
             {
                 AppError::validation(field, message)
             }

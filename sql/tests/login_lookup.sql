@@ -84,8 +84,8 @@ select is(
           'app.sessions.current_hashes', 'app.sessions.expires_at', 'app.sessions.id',
           'app.sessions.last_retired', 'app.sessions.org_id', 'app.sessions.retired_hashes',
           'app.sessions.revoked_at', 'app.sessions.rotated_at', 'app.sessions.user_id',
-          'app.users.email', 'app.users.id', 'app.users.org_id', 'app.users.password_hash',
-          'app.users.role'],
+          'app.users.deleted_at', 'app.users.email', 'app.users.id', 'app.users.org_id',
+          'app.users.password_hash', 'app.users.role'],
     'tenantry_auth can read only the columns login_lookup and rotate_refresh_token need');
 select is(
     array(select c.oid::regclass::text from pg_class c where c.relowner = 'tenantry_auth'::regrole order by 1),

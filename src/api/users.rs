@@ -14,7 +14,8 @@ use super::envelope::ApiError;
 use super::security::BearerAuth;
 use crate::domain::{DisplayName, Email, Password, Role, UserId};
 use crate::repo::users::User;
-use crate::service::users::{CreateUser, DEFAULT_PAGE_SIZE, UpdateUser, parse_cursor};
+use crate::service::DEFAULT_PAGE_SIZE;
+use crate::service::users::{CreateUser, UpdateUser};
 use crate::service::{self, AppState};
 
 pub(crate) struct UsersApi;
@@ -65,6 +66,9 @@ pub(crate) struct UserDto {
     created_at: DateTime<Utc>,
     /// When the user was last changed.
     updated_at: DateTime<Utc>,
+    /// When the user was removed; only removed users listed with `include=deleted` have it.
+    #[oai(skip_serializing_if_is_none)]
+    deleted_at: Option<DateTime<Utc>>,
 }
 
 impl From<User> for UserDto {
@@ -76,8 +80,17 @@ impl From<User> for UserDto {
             role: user.role.into(),
             created_at: user.created_at,
             updated_at: user.updated_at,
+            deleted_at: user.deleted_at,
         }
     }
+}
+
+/// Which users a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub(crate) enum Include {
+    /// Live users and removed ones (owners and admins only).
+    Deleted,
 }
 
 /// One page of users, oldest first.
@@ -168,7 +181,8 @@ impl UsersApi {
     /// List users
     ///
     /// Users of the caller's organization, oldest first, in pages of `limit` (1 to 100,
-    /// default 20). Follow `next_cursor` until it is `null`.
+    /// default 20). Follow `next_cursor` until it is `null`. With `include=deleted`, owners and
+    /// admins also see removed users (with `deleted_at`).
     #[oai(path = "/", method = "get", operation_id = "listUsers")]
     async fn list(
         &self,
@@ -178,15 +192,19 @@ impl UsersApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page; omit for the first page.
-        #[oai(validator(max_length = 64))]
+        #[oai(validator(max_length = 1100))]
         cursor: Query<Option<String>>,
+        /// `deleted` to include removed users (owners and admins only).
+        include: Query<Option<Include>>,
     ) -> Result<ListUsersResponse, ApiError> {
-        let after = parse_cursor(cursor.0.as_deref())?;
         let limit = limit.0.unwrap_or(DEFAULT_PAGE_SIZE);
-        let (users, next) = service::users::list(&state, &auth.0, after, limit).await?;
+        let include_deleted = include.0 == Some(Include::Deleted);
+        let (users, next) =
+            service::users::list(&state, &auth.0, cursor.0.as_deref(), limit, include_deleted)
+                .await?;
         Ok(ListUsersResponse::Ok(Json(UserPageDto {
             items: users.into_iter().map(UserDto::from).collect(),
-            next_cursor: next.map(|c| c.encode()),
+            next_cursor: next,
         })))
     }
 
@@ -278,7 +296,9 @@ impl UsersApi {
 
     /// Remove a user
     ///
-    /// Owners and admins only; only owners remove owners, and never the last one.
+    /// Owners and admins only; only owners remove owners, and never the last one. The user is
+    /// soft-deleted: it disappears from reads and lists, its email becomes free, its sessions
+    /// end at once, and it can be restored until the retention period purges it.
     #[oai(path = "/:id", method = "delete", operation_id = "deleteUser")]
     async fn delete(
         &self,
@@ -289,5 +309,21 @@ impl UsersApi {
     ) -> Result<DeleteUserResponse, ApiError> {
         service::users::delete(&state, &auth.0, UserId::from_uuid(id.0)).await?;
         Ok(DeleteUserResponse::NoContent)
+    }
+
+    /// Restore a removed user
+    ///
+    /// Owners and admins only (only owners restore owners). 409 `EMAIL_ALREADY_EXISTS` when a
+    /// live user has taken the email meanwhile.
+    #[oai(path = "/:id/restore", method = "post", operation_id = "restoreUser")]
+    async fn restore(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The removed user's id.
+        id: Path<Uuid>,
+    ) -> Result<UserResponse, ApiError> {
+        let user = service::users::restore(&state, &auth.0, UserId::from_uuid(id.0)).await?;
+        Ok(UserResponse::Ok(Json(user.into())))
     }
 }

@@ -5,7 +5,7 @@ mod cursor;
 mod ids;
 mod text;
 
-pub use cursor::Cursor;
+pub use cursor::{CursorKey, Position};
 pub use ids::{OrgId, SessionId, UserId};
 pub use text::{DisplayName, Email, OrgName, OrgSlug, Password};
 

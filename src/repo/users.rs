@@ -19,6 +19,8 @@ pub(crate) struct User {
     pub role: Role,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set when the user was removed (soft delete).
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<&Row> for User {
@@ -34,6 +36,7 @@ impl TryFrom<&Row> for User {
                 .ok_or_else(|| AppError::internal(format!("unknown role {role:?} in users")))?,
             created_at: col(row, "created_at")?,
             updated_at: col(row, "updated_at")?,
+            deleted_at: col(row, "deleted_at")?,
         })
     }
 }
@@ -83,17 +86,30 @@ pub(crate) async fn get(tx: &mut TenantTx, id: UserId) -> Result<Option<User>, A
         .transpose()
 }
 
+pub(crate) async fn get_any(tx: &mut TenantTx, id: UserId) -> Result<Option<User>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    tx.query_opt(&sql!("users/get_any.sql"), &[&org_id, id.as_uuid()])
+        .await?
+        .as_ref()
+        .map(User::try_from)
+        .transpose()
+}
+
 pub(crate) async fn list(
     tx: &mut TenantTx,
     after: Option<Uuid>,
     limit: i64,
+    include_deleted: bool,
 ) -> Result<Vec<User>, AppError> {
     let org_id = *tx.org_id().as_uuid();
-    tx.query(&sql!("users/list.sql"), &[&org_id, &after, &limit])
-        .await?
-        .iter()
-        .map(User::try_from)
-        .collect()
+    tx.query(
+        &sql!("users/list.sql"),
+        &[&org_id, &after, &limit, &include_deleted],
+    )
+    .await?
+    .iter()
+    .map(User::try_from)
+    .collect()
 }
 
 pub(crate) async fn update(
@@ -120,10 +136,20 @@ pub(crate) async fn update(
     .transpose()
 }
 
+/// Soft-deletes a live user; false when there was none.
 pub(crate) async fn delete(tx: &mut TenantTx, id: UserId) -> Result<bool, AppError> {
     let org_id = *tx.org_id().as_uuid();
     let deleted = tx
         .execute(&sql!("users/delete.sql"), &[&org_id, id.as_uuid()])
         .await?;
     Ok(deleted == 1)
+}
+
+pub(crate) async fn restore(tx: &mut TenantTx, id: UserId) -> Result<Option<User>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    tx.query_opt(&sql!("users/restore.sql"), &[&org_id, id.as_uuid()])
+        .await?
+        .as_ref()
+        .map(User::try_from)
+        .transpose()
 }

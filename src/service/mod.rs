@@ -16,6 +16,8 @@ use crate::auth::jwt::TokenService;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::PasswordHasher;
 use crate::db::Db;
+use crate::domain::{CursorKey, OrgId, Position};
+use crate::error::AppError;
 
 /// What every service operation may use. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -27,6 +29,60 @@ pub struct AppState {
     pub metrics_token: Option<SecretString>,
     pub sessions: SessionPolicy,
     pub limits: Arc<RateLimits>,
+    /// Signs pagination cursors.
+    pub cursors: CursorKey,
+}
+
+/// Page size when a list request names none.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+/// The largest page a list returns.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// The position a client's cursor points at, for list `list` of `org`; a cursor that is not
+/// ours (forged, altered, of another organization or list) is 400 `INVALID_CURSOR`.
+pub(crate) fn decode_cursor(
+    state: &AppState,
+    org: OrgId,
+    list: &str,
+    raw: Option<&str>,
+) -> Result<Option<Position>, AppError> {
+    raw.map(|raw| {
+        state
+            .cursors
+            .decode(org, list, raw)
+            .ok_or_else(|| AppError::BadRequest {
+                code: "INVALID_CURSOR",
+                message:
+                    "the cursor is not valid for this list; use next_cursor from a previous page"
+                        .into(),
+                details: vec![crate::error::FieldError::new(
+                    "cursor",
+                    "not a valid cursor",
+                )],
+            })
+    })
+    .transpose()
+}
+
+/// Cuts the `limit + 1` rows a list query returned into a page and the next page's cursor
+/// (None on the last page).
+pub(crate) fn paginate<T>(
+    state: &AppState,
+    org: OrgId,
+    list: &str,
+    mut rows: Vec<T>,
+    limit: u32,
+    position_of: impl Fn(&T) -> Position,
+) -> (Vec<T>, Option<String>) {
+    let limit = limit as usize;
+    if rows.len() <= limit {
+        return (rows, None);
+    }
+    rows.truncate(limit);
+    let next = rows
+        .last()
+        .map(|last| state.cursors.encode(org, list, &position_of(last)));
+    (rows, next)
 }
 
 /// Session lifetimes.

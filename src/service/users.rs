@@ -9,15 +9,12 @@
 //! The same rules hold in the database (RLS policies and triggers of migration V6), so a bug
 //! here cannot grant more than the role allows.
 
-use super::{AppState, retrying};
+use super::{AppState, MAX_PAGE_SIZE, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
-use crate::domain::{Cursor, DisplayName, Email, Password, Role, UserId};
+use crate::domain::{DisplayName, Email, Password, Position, Role, UserId};
 use crate::error::AppError;
 use crate::repo::sessions;
 use crate::repo::users::{self, NewUser, User, UserChanges};
-
-pub(crate) const DEFAULT_PAGE_SIZE: u32 = 20;
-pub(crate) const MAX_PAGE_SIZE: u32 = 100;
 
 pub(crate) struct CreateUser {
     pub email: Email,
@@ -56,24 +53,47 @@ pub(crate) async fn get(
     user.ok_or(AppError::NotFound)
 }
 
-/// One page of users and the cursor of the next page (None on the last page).
+/// One page of users (live ones, or all when `include_deleted`, which only owners and admins
+/// may ask for) and the next page's cursor.
 pub(crate) async fn list(
     state: &AppState,
     principal: &Principal,
-    after: Option<Cursor>,
+    cursor: Option<&str>,
     limit: u32,
-) -> Result<(Vec<User>, Option<Cursor>), AppError> {
+    include_deleted: bool,
+) -> Result<(Vec<User>, Option<String>), AppError> {
     let limit = limit.clamp(1, MAX_PAGE_SIZE);
-    let mut tx = state.db.tenant_tx(principal).await?;
-    let mut page = users::list(&mut tx, after.map(|c| c.last_id()), i64::from(limit) + 1).await?;
-    tx.commit().await?;
-    let next = if page.len() > limit as usize {
-        page.truncate(limit as usize);
-        page.last().map(|u| Cursor::after(*u.id.as_uuid()))
+    let list = if include_deleted {
+        "users:all"
     } else {
-        None
+        "users"
     };
-    Ok((page, next))
+    let after = decode_cursor(state, principal.org_id(), list, cursor)?;
+    let mut tx = state.db.tenant_tx(principal).await?;
+    let rows = users::list(
+        &mut tx,
+        after.map(|p| p.id),
+        i64::from(limit) + 1,
+        include_deleted,
+    )
+    .await?;
+    if include_deleted && !tx.role()?.manages_users() {
+        return Err(AppError::forbidden(
+            "only owners and admins list removed users",
+        ));
+    }
+    tx.commit().await?;
+    Ok(paginate(
+        state,
+        principal.org_id(),
+        list,
+        rows,
+        limit,
+        |u| Position {
+            id: *u.id.as_uuid(),
+            key: None,
+        },
+    ))
 }
 
 pub(crate) async fn create(
@@ -201,23 +221,38 @@ pub(crate) async fn delete(
         if !users::delete(&mut tx, id).await? {
             return Err(AppError::NotFound);
         }
+        // A removed user's sessions end at once (they would fail the session check anyway).
+        sessions::revoke_all(&mut tx, id, None).await?;
         tx.commit().await
     })
     .await
 }
 
-/// Parses a client's cursor, or explains that it is not one.
-pub(crate) fn parse_cursor(value: Option<&str>) -> Result<Option<Cursor>, AppError> {
-    value
-        .map(|raw| {
-            Cursor::decode(raw).ok_or_else(|| AppError::BadRequest {
-                code: "INVALID_CURSOR",
-                message: "the cursor is malformed; use next_cursor from a previous page".into(),
-                details: vec![crate::error::FieldError::new(
-                    "cursor",
-                    "not a valid cursor",
-                )],
-            })
-        })
-        .transpose()
+/// Restores a removed user (owners and admins; only owners restore owners). 409
+/// `EMAIL_ALREADY_EXISTS` when a live user took the email meanwhile.
+pub(crate) async fn restore(
+    state: &AppState,
+    principal: &Principal,
+    id: UserId,
+) -> Result<User, AppError> {
+    retrying(|| async move {
+        let mut tx = state.db.tenant_tx(principal).await?;
+        let target = users::get_any(&mut tx, id).await?;
+        let role = tx.role()?;
+        if !role.manages_users() {
+            return Err(AppError::forbidden("only owners and admins restore users"));
+        }
+        let target = target
+            .filter(|t| t.deleted_at.is_some())
+            .ok_or(AppError::NotFound)?;
+        if target.role == Role::Owner && role != Role::Owner {
+            return Err(AppError::forbidden("only owners can restore owners"));
+        }
+        let user = users::restore(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.commit().await?;
+        Ok(user)
+    })
+    .await
 }

@@ -1,3 +1,5 @@
--- Removes one user. $1 org_id uuid, $2 id uuid. Affects zero or one row.
-delete from app.users
-where org_id = $1 and id = $2
+-- Soft-deletes one live user: the row stays (audit, restore), the email becomes free.
+-- $1 org_id uuid, $2 id uuid. Affects zero or one row. Can trip the last-owner trigger (409).
+update app.users
+set deleted_at = now()
+where org_id = $1 and id = $2 and deleted_at is null

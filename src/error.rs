@@ -59,6 +59,15 @@ pub enum AppError {
     /// 429: too many log-in or refresh attempts; retry after the given delay.
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// 412: `If-Match` names a version that is no longer current.
+    #[error("the resource changed since it was read; fetch it again")]
+    PreconditionFailed,
+    /// 422: the request is refused as a whole, for the reason its code names.
+    #[error("{message}")]
+    Rejected {
+        code: &'static str,
+        message: &'static str,
+    },
     /// 413: the body is larger than the configured limit.
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: u64 },

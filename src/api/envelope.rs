@@ -97,13 +97,19 @@ pub enum ApiError {
         #[oai(header = "Retry-After")]
         u64,
     ),
+    /// `If-Match` names a version that is no longer current (`PRECONDITION_FAILED`): fetch the
+    /// resource again and reapply the change.
+    #[oai(status = 412)]
+    PreconditionFailed(Json<ErrorEnvelope>),
     /// The body is larger than the configured limit (`PAYLOAD_TOO_LARGE`).
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorEnvelope>),
     /// The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`).
     #[oai(status = 415)]
     UnsupportedMediaType(Json<ErrorEnvelope>),
-    /// Well-formed but invalid values (`VALIDATION_FAILED`); `details` names each field.
+    /// Well-formed but invalid values (`VALIDATION_FAILED`, with `details` naming each field),
+    /// or an `Idempotency-Key` already used for a different request
+    /// (`IDEMPOTENCY_KEY_REUSED`).
     #[oai(status = 422)]
     UnprocessableEntity(Json<ErrorEnvelope>),
     /// An unexpected failure (`INTERNAL_ERROR`). Nothing about it is revealed; quote the
@@ -144,6 +150,15 @@ impl From<AppError> for ApiError {
             AppError::Conflict { code, message } => {
                 tracing::debug!(code, "conflict");
                 ApiError::Conflict(json(code, message.into(), Vec::new()))
+            }
+            err @ AppError::PreconditionFailed => ApiError::PreconditionFailed(json(
+                "PRECONDITION_FAILED",
+                err.to_string(),
+                Vec::new(),
+            )),
+            AppError::Rejected { code, message } => {
+                tracing::debug!(code, "rejected");
+                ApiError::UnprocessableEntity(json(code, message.into(), Vec::new()))
             }
             err @ AppError::RateLimited { retry_after_secs } => {
                 tracing::debug!(retry_after_secs, "rate limited");

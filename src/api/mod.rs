@@ -9,6 +9,7 @@ mod me;
 mod middleware;
 mod ops;
 mod org;
+mod projects;
 pub mod security;
 mod users;
 
@@ -30,6 +31,8 @@ enum ApiTags {
     Org,
     /// Members of the calling user's organization.
     Users,
+    /// The organization's projects: the example business resource.
+    Projects,
     /// Health and readiness probes for load balancers and orchestrators.
     Ops,
 }
@@ -39,6 +42,7 @@ type Apis = (
     me::MeApi,
     org::OrgApi,
     users::UsersApi,
+    projects::ProjectsApi,
     ops::OpsApi,
 );
 
@@ -49,6 +53,7 @@ fn service() -> OpenApiService<Apis, ()> {
             me::MeApi,
             org::OrgApi,
             users::UsersApi,
+            projects::ProjectsApi,
             ops::OpsApi,
         ),
         "Tenantry",

@@ -22,6 +22,7 @@ pub(crate) struct OpsApi;
 
 /// Probe result.
 #[derive(Debug, Object)]
+#[oai(rename = "ProbeStatus")]
 pub(crate) struct StatusDto {
     /// Always `ok` when the probe succeeds.
     status: String,

@@ -87,7 +87,7 @@ impl From<User> for UserDto {
 
 /// Which users a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "lowercase")]
+#[oai(rename = "IncludeUsers", rename_all = "lowercase")]
 pub(crate) enum Include {
     /// Live users and removed ones (owners and admins only).
     Deleted,

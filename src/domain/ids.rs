@@ -47,3 +47,7 @@ id_type!(
     /// A session (refresh-token family) id, unique within its organization.
     SessionId
 );
+id_type!(
+    /// A project id, unique within its organization.
+    ProjectId
+);

@@ -6,8 +6,8 @@ mod ids;
 mod text;
 
 pub use cursor::{CursorKey, Position};
-pub use ids::{OrgId, SessionId, UserId};
-pub use text::{DisplayName, Email, OrgName, OrgSlug, Password};
+pub use ids::{OrgId, ProjectId, SessionId, UserId};
+pub use text::{Description, DisplayName, Email, OrgName, OrgSlug, Password, ProjectName};
 
 use std::fmt;
 
@@ -48,5 +48,29 @@ impl Role {
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A project's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectStatus {
+    Active,
+    Archived,
+}
+
+impl ProjectStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ProjectStatus::Active => "active",
+            ProjectStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "active" => Some(ProjectStatus::Active),
+            "archived" => Some(ProjectStatus::Archived),
+            _ => None,
+        }
     }
 }

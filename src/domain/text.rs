@@ -74,6 +74,44 @@ impl OrgName {
     }
 }
 
+/// A project's name: same rules as a display name; unique per organization, ignoring case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectName(String);
+
+impl ProjectName {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        DisplayName::parse(value).map(|name| Self(name.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A free-text description: at most 2000 characters, no control characters but newlines and
+/// tabs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        if value.chars().count() > 2000 {
+            return Err("must be at most 2000 characters");
+        }
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
+            return Err("must not contain control characters");
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The public handle of an organization used at log-in: lower-case letters, digits and
 /// inner hyphens, 1..=63 characters (a DNS label), as `ck_organizations_slug` enforces.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,9 @@
 //! to typed records by column name. No business rules here.
 
 pub(crate) mod auth;
+pub(crate) mod idempotency;
 pub(crate) mod organizations;
+pub(crate) mod projects;
 pub(crate) mod sessions;
 pub(crate) mod users;
 

@@ -3,7 +3,9 @@
 //! No HTTP types and no SQL text.
 
 pub(crate) mod auth;
+pub(crate) mod idempotency;
 pub(crate) mod organizations;
+pub(crate) mod projects;
 pub mod sessions;
 pub(crate) mod users;
 

@@ -14,6 +14,16 @@ async fn fixture_for(app: &TestApp, a_owner: &Member, template: &str) -> Option<
         let user = app.add_user(a_owner, "target@a.test", "member").await;
         return Some(user.user_id);
     }
+    if template.starts_with("/v1/projects/{id}") {
+        let project = app
+            .as_user(a_owner)
+            .post("/v1/projects")
+            .json(json!({"name": "A's secret project"}))
+            .send()
+            .await;
+        project.assert_status(201);
+        return Some(project.str("/id"));
+    }
     if template.starts_with("/v1/me/sessions/{id}") {
         let sessions = app.as_user(a_owner).get("/v1/me/sessions").send().await;
         return Some(sessions.str("/items/0/id"));

@@ -1,0 +1,474 @@
+//! `/v1/projects`: the example business resource.
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::{ParseFromJSON, ToJSON};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::body::{JsonBody, field, finish};
+use super::envelope::ApiError;
+use super::security::BearerAuth;
+use crate::domain::{Description, ProjectId, ProjectName, ProjectStatus, UserId};
+use crate::error::AppError;
+use crate::repo::projects::{Order, Project};
+use crate::service::idempotency::Idempotency;
+use crate::service::projects::{CreateProject, Created, ListQuery, Precondition, UpdateProject};
+use crate::service::{self, AppState, DEFAULT_PAGE_SIZE};
+
+pub(crate) struct ProjectsApi;
+
+/// A project's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
+#[oai(rename = "ProjectStatus", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum StatusDto {
+    Active,
+    Archived,
+}
+
+impl From<StatusDto> for ProjectStatus {
+    fn from(status: StatusDto) -> Self {
+        match status {
+            StatusDto::Active => ProjectStatus::Active,
+            StatusDto::Archived => ProjectStatus::Archived,
+        }
+    }
+}
+
+impl From<ProjectStatus> for StatusDto {
+    fn from(status: ProjectStatus) -> Self {
+        match status {
+            ProjectStatus::Active => StatusDto::Active,
+            ProjectStatus::Archived => StatusDto::Archived,
+        }
+    }
+}
+
+/// A project.
+#[derive(Debug, Object)]
+#[oai(rename = "Project")]
+pub(crate) struct ProjectDto {
+    /// The project's id (UUIDv7).
+    id: Uuid,
+    /// Unique among the organization's live projects, ignoring case.
+    name: String,
+    /// Free text, at most 2000 characters.
+    description: String,
+    /// The user responsible for the project.
+    owner_id: Uuid,
+    status: StatusDto,
+    /// Bumped by every change; also sent as the `ETag` header. Send it back in `If-Match`.
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// Who created it (set by the database).
+    created_by: Option<Uuid>,
+    /// Who changed it last (set by the database).
+    updated_by: Option<Uuid>,
+    /// When it was removed; only removed projects listed with `include=deleted` have it.
+    #[oai(skip_serializing_if_is_none)]
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl From<Project> for ProjectDto {
+    fn from(p: Project) -> Self {
+        Self {
+            id: *p.id.as_uuid(),
+            name: p.name,
+            description: p.description,
+            owner_id: *p.owner_id.as_uuid(),
+            status: p.status.into(),
+            version: p.version,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            created_by: p.created_by,
+            updated_by: p.updated_by,
+            deleted_at: p.deleted_at,
+        }
+    }
+}
+
+/// A page of projects.
+#[derive(Debug, Object)]
+#[oai(rename = "ProjectPage")]
+pub(crate) struct ProjectPageDto {
+    items: Vec<ProjectDto>,
+    /// Pass as `cursor` (with the same filters and sort) for the next page; `null` on the last.
+    next_cursor: Option<String>,
+}
+
+/// A new project.
+#[derive(Debug, Object, Deserialize, Serialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateProjectRequest {
+    /// 1 to 200 characters; unique among the organization's live projects, ignoring case.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    name: String,
+    /// At most 2000 characters; empty when omitted.
+    #[oai(validator(max_length = 2000))]
+    #[serde(default)]
+    description: Option<String>,
+    /// The responsible user; the caller when omitted. Only owners and admins name someone else.
+    #[serde(default)]
+    owner_id: Option<Uuid>,
+    /// `active` when omitted.
+    #[serde(default)]
+    status: Option<StatusDto>,
+}
+
+/// Fields to change; omitted (or null) fields keep their value.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateProjectRequest {
+    #[oai(validator(min_length = 1, max_length = 200))]
+    #[serde(default)]
+    name: Option<String>,
+    #[oai(validator(max_length = 2000))]
+    #[serde(default)]
+    description: Option<String>,
+    /// Only owners and admins reassign a project.
+    #[serde(default)]
+    owner_id: Option<Uuid>,
+    #[serde(default)]
+    status: Option<StatusDto>,
+}
+
+/// List order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "ProjectSort")]
+pub(crate) enum SortDto {
+    /// Oldest first (the default).
+    #[oai(rename = "created")]
+    Created,
+    /// Newest first.
+    #[oai(rename = "-created")]
+    CreatedDesc,
+    /// By name, A to Z (ignoring case).
+    #[oai(rename = "name")]
+    Name,
+    /// By name, Z to A.
+    #[oai(rename = "-name")]
+    NameDesc,
+}
+
+/// Which projects a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "IncludeProjects", rename_all = "lowercase")]
+pub(crate) enum IncludeDto {
+    /// Live and removed projects (owners and admins only).
+    Deleted,
+}
+
+fn etag(project: &ProjectDto) -> String {
+    format!("\"{}\"", project.version)
+}
+
+/// `If-Match`: `*`, `"<version>"` or `W/"<version>"`; anything else cannot match (412).
+fn precondition(header: Option<&str>) -> Result<Option<Precondition>, AppError> {
+    let Some(value) = header.map(str::trim) else {
+        return Ok(None);
+    };
+    if value == "*" {
+        return Ok(Some(Precondition::Any));
+    }
+    let tag = value.strip_prefix("W/").unwrap_or(value);
+    tag.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
+        .map(|v| Some(Precondition::Version(v)))
+        .ok_or(AppError::PreconditionFailed)
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum ListProjectsResponse {
+    /// A page of projects.
+    #[oai(status = 200)]
+    Ok(Json<ProjectPageDto>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum CreateProjectResponse {
+    /// The project was created (or, for a repeated `Idempotency-Key`, had been).
+    #[oai(status = 201)]
+    Created(
+        Json<ProjectDto>,
+        /// The new project's URL.
+        #[oai(header = "Location")]
+        String,
+        /// The project's version, for `If-Match`.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum ProjectResponse {
+    /// The project.
+    #[oai(status = 200)]
+    Ok(
+        Json<ProjectDto>,
+        /// The project's version, for `If-Match`.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum DeleteProjectResponse {
+    /// The project was removed.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+fn ok(project: Project) -> ProjectResponse {
+    let dto = ProjectDto::from(project);
+    let tag = etag(&dto);
+    ProjectResponse::Ok(Json(dto), tag)
+}
+
+#[OpenApi(prefix_path = "/v1/projects", tag = "ApiTags::Projects")]
+impl ProjectsApi {
+    /// List projects
+    ///
+    /// The organization's projects, filtered by `status`, `owner_id` and `name_prefix`,
+    /// ordered by `sort`, in pages of `limit` (1 to 100, default 20). Follow `next_cursor`
+    /// with the same filters and sort. With `include=deleted`, owners and admins also see
+    /// removed projects.
+    #[oai(path = "/", method = "get", operation_id = "listProjects")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// Only projects in this state.
+        status: Query<Option<StatusDto>>,
+        /// Only projects of this user.
+        owner_id: Query<Option<Uuid>>,
+        /// Only projects whose name starts with this (ignoring case).
+        #[oai(validator(max_length = 200))]
+        name_prefix: Query<Option<String>>,
+        /// Order; `created` when omitted.
+        sort: Query<Option<SortDto>>,
+        /// `deleted` to include removed projects (owners and admins only).
+        include: Query<Option<IncludeDto>>,
+        /// Page size, 1 to 100.
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<u32>>,
+        /// `next_cursor` of the previous page.
+        #[oai(validator(max_length = 1100))]
+        cursor: Query<Option<String>>,
+    ) -> Result<ListProjectsResponse, ApiError> {
+        let order = match sort.0.unwrap_or(SortDto::Created) {
+            SortDto::Created => Order::Created,
+            SortDto::CreatedDesc => Order::CreatedDesc,
+            SortDto::Name => Order::Name,
+            SortDto::NameDesc => Order::NameDesc,
+        };
+        let (projects, next) = service::projects::list(
+            &state,
+            &auth.0,
+            ListQuery {
+                order,
+                status: status.0.map(Into::into),
+                owner_id: owner_id.0.map(UserId::from_uuid),
+                name_prefix: name_prefix.0.as_deref(),
+                include_deleted: include.0 == Some(IncludeDto::Deleted),
+                cursor: cursor.0.as_deref(),
+                limit: limit.0.unwrap_or(DEFAULT_PAGE_SIZE),
+            },
+        )
+        .await?;
+        Ok(ListProjectsResponse::Ok(Json(ProjectPageDto {
+            items: projects.into_iter().map(ProjectDto::from).collect(),
+            next_cursor: next,
+        })))
+    }
+
+    /// Create a project
+    ///
+    /// Members create their own projects; owners and admins may name another owner. With an
+    /// `Idempotency-Key`, retrying the same request returns the first response without creating
+    /// twice (even when the retries are concurrent); the same key with a different body is 422
+    /// `IDEMPOTENCY_KEY_REUSED`. Keys are scoped to the organization and kept 24 hours.
+    #[oai(path = "/", method = "post", operation_id = "createProject")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// A client-chosen unique string (1 to 255 characters) that makes retries safe.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<CreateProjectRequest>,
+    ) -> Result<CreateProjectResponse, ApiError> {
+        let req = body.0;
+        let idem = idempotency_key
+            .0
+            .map(|key| Idempotency::new(key, "createProject", &req))
+            .transpose()?;
+        let mut errors = Vec::new();
+        let name = field(&mut errors, "name", ProjectName::parse(&req.name));
+        let description = field(
+            &mut errors,
+            "description",
+            Description::parse(req.description.as_deref().unwrap_or("")),
+        );
+        let input = finish(
+            errors,
+            (|| {
+                Some(CreateProject {
+                    name: name?,
+                    description: description?,
+                    owner_id: req.owner_id.map(UserId::from_uuid),
+                    status: req.status.map_or(ProjectStatus::Active, Into::into),
+                })
+            })(),
+        )?;
+        let created = service::projects::create(&state, &auth.0, input, idem, |project| {
+            ProjectDto::from(project.clone())
+                .to_json()
+                .unwrap_or_default()
+        })
+        .await?;
+        let dto = match created {
+            Created::New(project) => ProjectDto::from(project),
+            Created::Replayed(body) => ProjectDto::parse_from_json(Some(body))
+                .map_err(|err| AppError::internal(err.into_message()))?,
+        };
+        let location = format!("/v1/projects/{}", dto.id);
+        let tag = etag(&dto);
+        Ok(CreateProjectResponse::Created(Json(dto), location, tag))
+    }
+
+    /// Get a project
+    ///
+    /// Its `ETag` header is the version to send back in `If-Match`. Another organization's
+    /// ids answer 404, exactly like ids that do not exist.
+    #[oai(path = "/:id", method = "get", operation_id = "getProject")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The project's id.
+        id: Path<Uuid>,
+    ) -> Result<ProjectResponse, ApiError> {
+        let project = service::projects::get(&state, &auth.0, ProjectId::from_uuid(id.0)).await?;
+        Ok(ok(project))
+    }
+
+    /// Update a project
+    ///
+    /// Members change their own projects (and cannot give them away); owners and admins any.
+    /// With `If-Match: "<version>"`, the change applies only if nobody changed the project
+    /// since (412 `PRECONDITION_FAILED` otherwise): no lost updates.
+    #[oai(path = "/:id", method = "patch", operation_id = "updateProject")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The project's id.
+        id: Path<Uuid>,
+        /// The `ETag` last read, or `*`.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        body: JsonBody<UpdateProjectRequest>,
+    ) -> Result<ProjectResponse, ApiError> {
+        let precondition = precondition(if_match.0.as_deref())?;
+        let req = body.0;
+        let mut errors = Vec::new();
+        let mut input = UpdateProject {
+            owner_id: req.owner_id.map(UserId::from_uuid),
+            status: req.status.map(Into::into),
+            ..UpdateProject::default()
+        };
+        if let Some(name) = &req.name {
+            input.name = field(&mut errors, "name", ProjectName::parse(name));
+        }
+        if let Some(description) = &req.description {
+            input.description = field(&mut errors, "description", Description::parse(description));
+        }
+        let input = finish(errors, Some(input))?;
+        let project = service::projects::update(
+            &state,
+            &auth.0,
+            ProjectId::from_uuid(id.0),
+            input,
+            precondition,
+        )
+        .await?;
+        Ok(ok(project))
+    }
+
+    /// Remove a project
+    ///
+    /// Soft delete: the project leaves reads and lists and its name becomes free; owners and
+    /// admins can list and restore it until the retention period purges it. Honours `If-Match`.
+    #[oai(path = "/:id", method = "delete", operation_id = "deleteProject")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The project's id.
+        id: Path<Uuid>,
+        /// The `ETag` last read, or `*`.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+    ) -> Result<DeleteProjectResponse, ApiError> {
+        let precondition = precondition(if_match.0.as_deref())?;
+        service::projects::delete(&state, &auth.0, ProjectId::from_uuid(id.0), precondition)
+            .await?;
+        Ok(DeleteProjectResponse::NoContent)
+    }
+
+    /// Restore a removed project
+    ///
+    /// Owners and admins only. 409 `PROJECT_NAME_TAKEN` when a live project has taken the
+    /// name meanwhile.
+    #[oai(
+        path = "/:id/restore",
+        method = "post",
+        operation_id = "restoreProject"
+    )]
+    async fn restore(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The removed project's id.
+        id: Path<Uuid>,
+    ) -> Result<ProjectResponse, ApiError> {
+        let project =
+            service::projects::restore(&state, &auth.0, ProjectId::from_uuid(id.0)).await?;
+        Ok(ok(project))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_values_parse_or_fail_the_precondition() {
+        assert_eq!(precondition(None).ok(), Some(None));
+        assert_eq!(precondition(Some("*")).ok(), Some(Some(Precondition::Any)));
+        assert_eq!(
+            precondition(Some("\"7\"")).ok(),
+            Some(Some(Precondition::Version(7)))
+        );
+        assert_eq!(
+            precondition(Some("W/\"7\"")).ok(),
+            Some(Some(Precondition::Version(7)))
+        );
+        for bad in ["7", "\"x\"", "\"\"", "W/"] {
+            assert!(
+                matches!(precondition(Some(bad)), Err(AppError::PreconditionFailed)),
+                "{bad}"
+            );
+        }
+    }
+}

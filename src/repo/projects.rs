@@ -1,0 +1,210 @@
+//! `sql/queries/projects/*.sql`.
+
+use chrono::{DateTime, Utc};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::col;
+use crate::db::{Sql, TenantTx};
+use crate::domain::{ProjectId, ProjectStatus, UserId};
+use crate::error::AppError;
+use crate::sql;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Project {
+    pub id: ProjectId,
+    pub name: String,
+    pub description: String,
+    pub owner_id: UserId,
+    pub status: ProjectStatus,
+    /// Bumped by every change: the ETag.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub updated_by: Option<Uuid>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<&Row> for Project {
+    type Error = AppError;
+
+    fn try_from(row: &Row) -> Result<Self, AppError> {
+        let status: &str = col(row, "status")?;
+        Ok(Self {
+            id: ProjectId::from_uuid(col(row, "id")?),
+            name: col(row, "name")?,
+            description: col(row, "description")?,
+            owner_id: UserId::from_uuid(col(row, "owner_id")?),
+            status: ProjectStatus::parse(status)
+                .ok_or_else(|| AppError::internal(format!("unknown status {status:?}")))?,
+            version: col(row, "version")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+            created_by: col(row, "created_by")?,
+            updated_by: col(row, "updated_by")?,
+            deleted_at: col(row, "deleted_at")?,
+        })
+    }
+}
+
+fn projects(rows: Vec<Row>) -> Result<Vec<Project>, AppError> {
+    rows.iter().map(Project::try_from).collect()
+}
+
+pub(crate) struct NewProject<'a> {
+    pub id: ProjectId,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub owner_id: UserId,
+    pub status: ProjectStatus,
+}
+
+#[derive(Default)]
+pub(crate) struct ProjectChanges<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub owner_id: Option<UserId>,
+    pub status: Option<ProjectStatus>,
+}
+
+/// The orders a list can take; each is its own statement (no SQL is built at run time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    Created,
+    CreatedDesc,
+    Name,
+    NameDesc,
+}
+
+impl Order {
+    fn sql(self) -> Sql {
+        match self {
+            Order::Created => sql!("projects/list_by_created.sql"),
+            Order::CreatedDesc => sql!("projects/list_by_created_desc.sql"),
+            Order::Name => sql!("projects/list_by_name.sql"),
+            Order::NameDesc => sql!("projects/list_by_name_desc.sql"),
+        }
+    }
+}
+
+pub(crate) struct Filter<'a> {
+    pub status: Option<ProjectStatus>,
+    pub owner_id: Option<UserId>,
+    /// A LIKE pattern for `lower(name)`, already escaped.
+    pub name_like: Option<&'a str>,
+    pub include_deleted: bool,
+}
+
+pub(crate) async fn insert(tx: &mut TenantTx, p: &NewProject<'_>) -> Result<Project, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let row = tx
+        .query_one(
+            &sql!("projects/insert.sql"),
+            &[
+                &org_id,
+                p.id.as_uuid(),
+                &p.name,
+                &p.description,
+                p.owner_id.as_uuid(),
+                &p.status.as_str(),
+            ],
+        )
+        .await?;
+    Project::try_from(&row)
+}
+
+async fn one(tx: &mut TenantTx, sql: Sql, id: ProjectId) -> Result<Option<Project>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    tx.query_opt(&sql, &[&org_id, id.as_uuid()])
+        .await?
+        .as_ref()
+        .map(Project::try_from)
+        .transpose()
+}
+
+pub(crate) async fn get(tx: &mut TenantTx, id: ProjectId) -> Result<Option<Project>, AppError> {
+    one(tx, sql!("projects/get.sql"), id).await
+}
+
+/// The live project, locked until the transaction ends.
+pub(crate) async fn get_for_update(
+    tx: &mut TenantTx,
+    id: ProjectId,
+) -> Result<Option<Project>, AppError> {
+    one(tx, sql!("projects/get_for_update.sql"), id).await
+}
+
+/// The project, deleted or not, locked.
+pub(crate) async fn get_any(tx: &mut TenantTx, id: ProjectId) -> Result<Option<Project>, AppError> {
+    one(tx, sql!("projects/get_any.sql"), id).await
+}
+
+pub(crate) async fn list(
+    tx: &mut TenantTx,
+    order: Order,
+    filter: &Filter<'_>,
+    after: Option<(Uuid, Option<String>)>,
+    limit: i64,
+) -> Result<Vec<Project>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let status = filter.status.map(ProjectStatus::as_str);
+    let owner = filter.owner_id.map(|id| *id.as_uuid());
+    let (after_id, after_key) = match after {
+        Some((id, key)) => (Some(id), key),
+        None => (None, None),
+    };
+    let rows = tx
+        .query(
+            &order.sql(),
+            &[
+                &org_id,
+                &status,
+                &owner,
+                &filter.name_like,
+                &filter.include_deleted,
+                &after_id,
+                &after_key,
+                &limit,
+            ],
+        )
+        .await?;
+    projects(rows)
+}
+
+pub(crate) async fn update(
+    tx: &mut TenantTx,
+    id: ProjectId,
+    changes: &ProjectChanges<'_>,
+) -> Result<Option<Project>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let owner = changes.owner_id.map(|id| *id.as_uuid());
+    let status = changes.status.map(ProjectStatus::as_str);
+    tx.query_opt(
+        &sql!("projects/update.sql"),
+        &[
+            &org_id,
+            id.as_uuid(),
+            &changes.name,
+            &changes.description,
+            &owner,
+            &status,
+        ],
+    )
+    .await?
+    .as_ref()
+    .map(Project::try_from)
+    .transpose()
+}
+
+pub(crate) async fn delete(tx: &mut TenantTx, id: ProjectId) -> Result<bool, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    Ok(tx
+        .execute(&sql!("projects/delete.sql"), &[&org_id, id.as_uuid()])
+        .await?
+        == 1)
+}
+
+pub(crate) async fn restore(tx: &mut TenantTx, id: ProjectId) -> Result<Option<Project>, AppError> {
+    one(tx, sql!("projects/restore.sql"), id).await
+}

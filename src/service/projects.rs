@@ -1,0 +1,303 @@
+//! Projects, the example business resource: everyone reads the organization's projects;
+//! members create and edit their own; owners and admins everything, including removed ones.
+//! Concurrency control by version (`If-Match`), idempotent creates, soft delete and restore.
+//! The same rules hold in the database (RLS policies of migration V7).
+
+use super::idempotency::{self, Begun, Idempotency};
+use super::{AppState, MAX_PAGE_SIZE, decode_cursor, paginate, retrying};
+use crate::auth::Principal;
+use crate::db::TenantTx;
+use crate::domain::{Description, Position, ProjectId, ProjectName, ProjectStatus, Role, UserId};
+use crate::error::AppError;
+use crate::repo::projects::{self, Filter, NewProject, Order, Project, ProjectChanges};
+
+pub(crate) struct CreateProject {
+    pub name: ProjectName,
+    pub description: Description,
+    /// Defaults to the caller.
+    pub owner_id: Option<UserId>,
+    pub status: ProjectStatus,
+}
+
+#[derive(Default)]
+pub(crate) struct UpdateProject {
+    pub name: Option<ProjectName>,
+    pub description: Option<Description>,
+    pub owner_id: Option<UserId>,
+    pub status: Option<ProjectStatus>,
+}
+
+/// `If-Match`: the version the client last read, or any (`*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Precondition {
+    Any,
+    Version(i64),
+}
+
+/// The outcome of a create.
+pub(crate) enum Created {
+    New(Project),
+    /// An `Idempotency-Key` replay of an earlier create (always a 201): its stored body.
+    Replayed(serde_json::Value),
+}
+
+pub(crate) struct ListQuery<'a> {
+    pub order: Order,
+    pub status: Option<ProjectStatus>,
+    pub owner_id: Option<UserId>,
+    pub name_prefix: Option<&'a str>,
+    pub include_deleted: bool,
+    pub cursor: Option<&'a str>,
+    pub limit: u32,
+}
+
+fn manages(role: Role) -> bool {
+    matches!(role, Role::Owner | Role::Admin)
+}
+
+/// Members act on their own projects only, and cannot give them away.
+fn authorize_edit(
+    role: Role,
+    caller: UserId,
+    project: &Project,
+    new_owner: Option<UserId>,
+) -> Result<(), AppError> {
+    if manages(role) {
+        return Ok(());
+    }
+    if project.owner_id != caller {
+        return Err(AppError::forbidden(
+            "members change only their own projects",
+        ));
+    }
+    if new_owner.is_some_and(|owner| owner != caller) {
+        return Err(AppError::forbidden(
+            "only owners and admins reassign projects",
+        ));
+    }
+    Ok(())
+}
+
+fn check(precondition: Option<Precondition>, project: &Project) -> Result<(), AppError> {
+    match precondition {
+        Some(Precondition::Version(version)) if version != project.version => {
+            Err(AppError::PreconditionFailed)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Creates a project; with an idempotency key, a repeated request replays the first
+/// response, which `render` produces for storing.
+pub(crate) async fn create(
+    state: &AppState,
+    principal: &Principal,
+    input: CreateProject,
+    idem: Option<Idempotency>,
+    render: impl Fn(&Project) -> serde_json::Value,
+) -> Result<Created, AppError> {
+    let owner_id = input.owner_id.unwrap_or(principal.user_id());
+    let new_project = NewProject {
+        id: ProjectId::generate(),
+        name: input.name.as_str(),
+        description: input.description.as_str(),
+        owner_id,
+        status: input.status,
+    };
+    let (new_project, idem, render) = (&new_project, &idem, &render);
+    retrying(|| async move {
+        let mut tx = state.db.tenant_tx(principal).await?;
+        if let Some(idem) = idem
+            && let Begun::Replay(body) = idempotency::begin(&mut tx, idem).await?
+        {
+            tx.commit().await?;
+            return Ok(Created::Replayed(body));
+        }
+        let inserted = projects::insert(&mut tx, new_project).await;
+        if let Ok(role) = tx.role()
+            && !manages(role)
+            && owner_id != principal.user_id()
+        {
+            return Err(AppError::forbidden(
+                "only owners and admins create projects for others",
+            ));
+        }
+        let project = inserted?;
+        if let Some(idem) = idem {
+            idempotency::finish(&mut tx, idem, &render(&project)).await?;
+        }
+        tx.commit().await?;
+        Ok(Created::New(project))
+    })
+    .await
+}
+
+pub(crate) async fn get(
+    state: &AppState,
+    principal: &Principal,
+    id: ProjectId,
+) -> Result<Project, AppError> {
+    let mut tx = state.db.tenant_tx(principal).await?;
+    let project = projects::get(&mut tx, id).await?;
+    tx.commit().await?;
+    project.ok_or(AppError::NotFound)
+}
+
+/// Escapes LIKE's wildcards so a prefix matches literally.
+fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.to_lowercase().chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+pub(crate) async fn list(
+    state: &AppState,
+    principal: &Principal,
+    query: ListQuery<'_>,
+) -> Result<(Vec<Project>, Option<String>), AppError> {
+    let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
+    // The cursor is bound to the order and the filters: it cannot be replayed on another list.
+    let list = format!(
+        "projects:{:?}:{:?}:{:?}:{:?}:{}",
+        query.order, query.status, query.owner_id, query.name_prefix, query.include_deleted
+    );
+    let after = decode_cursor(state, principal.org_id(), &list, query.cursor)?;
+    let name_like = query.name_prefix.map(like_prefix);
+    let filter = Filter {
+        status: query.status,
+        owner_id: query.owner_id,
+        name_like: name_like.as_deref(),
+        include_deleted: query.include_deleted,
+    };
+    let mut tx = state.db.tenant_tx(principal).await?;
+    let rows = projects::list(
+        &mut tx,
+        query.order,
+        &filter,
+        after.map(|p| (p.id, p.key)),
+        i64::from(limit) + 1,
+    )
+    .await?;
+    if query.include_deleted && !manages(tx.role()?) {
+        return Err(AppError::forbidden(
+            "only owners and admins list removed projects",
+        ));
+    }
+    tx.commit().await?;
+    let by_name = matches!(query.order, Order::Name | Order::NameDesc);
+    Ok(paginate(
+        state,
+        principal.org_id(),
+        &list,
+        rows,
+        limit,
+        |p| Position {
+            id: *p.id.as_uuid(),
+            key: by_name.then(|| p.name.to_lowercase()),
+        },
+    ))
+}
+
+/// Locks the live project and checks the caller may edit it and the precondition holds.
+async fn lock_for_edit(
+    tx: &mut TenantTx,
+    principal: &Principal,
+    id: ProjectId,
+    new_owner: Option<UserId>,
+    precondition: Option<Precondition>,
+) -> Result<Project, AppError> {
+    let project = projects::get_for_update(tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorize_edit(tx.role()?, principal.user_id(), &project, new_owner)?;
+    check(precondition, &project)?;
+    Ok(project)
+}
+
+pub(crate) async fn update(
+    state: &AppState,
+    principal: &Principal,
+    id: ProjectId,
+    input: UpdateProject,
+    precondition: Option<Precondition>,
+) -> Result<Project, AppError> {
+    let changes = ProjectChanges {
+        name: input.name.as_ref().map(ProjectName::as_str),
+        description: input.description.as_ref().map(Description::as_str),
+        owner_id: input.owner_id,
+        status: input.status,
+    };
+    let changes = &changes;
+    retrying(|| async move {
+        let mut tx = state.db.tenant_tx(principal).await?;
+        lock_for_edit(&mut tx, principal, id, changes.owner_id, precondition).await?;
+        let project = projects::update(&mut tx, id, changes)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.commit().await?;
+        Ok(project)
+    })
+    .await
+}
+
+/// Soft-deletes a project: it leaves reads and lists, and its name becomes free.
+pub(crate) async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    id: ProjectId,
+    precondition: Option<Precondition>,
+) -> Result<(), AppError> {
+    retrying(|| async move {
+        let mut tx = state.db.tenant_tx(principal).await?;
+        lock_for_edit(&mut tx, principal, id, None, precondition).await?;
+        if !projects::delete(&mut tx, id).await? {
+            return Err(AppError::NotFound);
+        }
+        tx.commit().await
+    })
+    .await
+}
+
+/// Restores a removed project (owners and admins). 409 `PROJECT_NAME_TAKEN` when a live
+/// project took its name meanwhile.
+pub(crate) async fn restore(
+    state: &AppState,
+    principal: &Principal,
+    id: ProjectId,
+) -> Result<Project, AppError> {
+    retrying(|| async move {
+        let mut tx = state.db.tenant_tx(principal).await?;
+        let project = projects::get_any(&mut tx, id).await?;
+        if !manages(tx.role()?) {
+            return Err(AppError::forbidden(
+                "only owners and admins restore projects",
+            ));
+        }
+        project
+            .filter(|p| p.deleted_at.is_some())
+            .ok_or(AppError::NotFound)?;
+        let project = projects::restore(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.commit().await?;
+        Ok(project)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_prefixes_match_literally() {
+        assert_eq!(like_prefix("Web"), "web%");
+        assert_eq!(like_prefix("50%_off\\"), "50\\%\\_off\\\\%");
+    }
+}

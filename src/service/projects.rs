@@ -212,9 +212,13 @@ async fn lock_for_edit(
     new_owner: Option<UserId>,
     precondition: Option<Precondition>,
 ) -> Result<Project, AppError> {
-    let project = projects::get_for_update(tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let Some(project) = projects::get_for_update(tx, id).await? else {
+        // FOR UPDATE only sees rows the caller may update (RLS applies the UPDATE policy):
+        // tell "not yours" (403) from "not there" (404) with a plain read.
+        let visible = projects::get(tx, id).await?.ok_or(AppError::NotFound)?;
+        authorize_edit(tx.role()?, principal.user_id(), &visible, new_owner)?;
+        return Err(AppError::NotFound);
+    };
     authorize_edit(tx.role()?, principal.user_id(), &project, new_owner)?;
     check(precondition, &project)?;
     Ok(project)

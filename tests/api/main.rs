@@ -14,6 +14,7 @@ mod openapi_drift;
 mod operability;
 mod ops;
 mod pool_leak;
+mod projects;
 mod round_trips;
 mod schema;
 mod sessions;

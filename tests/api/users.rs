@@ -373,3 +373,73 @@ async fn a_changed_password_is_the_only_one_that_logs_in() {
         .await
         .assert_status(200);
 }
+
+#[tokio::test]
+async fn a_removed_user_disappears_frees_the_email_and_can_be_restored_unless_taken() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let admin = app.add_user(&owner, "admin@acme.test", "admin").await;
+    let member = app.add_user(&owner, "m@acme.test", "member").await;
+    let carol = app.add_user(&owner, "carol@acme.test", "member").await;
+    let dave = app.add_user(&owner, "dave@acme.test", "member").await;
+
+    for gone in [&carol, &dave] {
+        app.as_user(&admin)
+            .delete(&format!("/v1/users/{}", gone.user_id))
+            .send()
+            .await
+            .assert_status(204);
+    }
+
+    app.as_user(&owner)
+        .get(&format!("/v1/users/{}", carol.user_id))
+        .send()
+        .await
+        .assert_error(404, "NOT_FOUND");
+    let live = app.as_user(&owner).get("/v1/users?limit=100").send().await;
+    assert!(!live.text.contains("carol@acme.test"));
+    let all = app
+        .as_user(&admin)
+        .get("/v1/users?limit=100&include=deleted")
+        .send()
+        .await;
+    all.assert_status(200);
+    let listed = all.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|u| u["email"] == "carol@acme.test")
+        .expect("removed users are listed on request");
+    assert!(listed["deleted_at"].is_string());
+    app.as_user(&member)
+        .get("/v1/users?include=deleted")
+        .send()
+        .await
+        .assert_error(403, "FORBIDDEN");
+    app.login("acme", "carol@acme.test", PASSWORD)
+        .await
+        .assert_error(401, "INVALID_CREDENTIALS");
+
+    // The email is free again; restoring Carol now conflicts, Dave comes back.
+    app.add_user(&owner, "carol@acme.test", "member").await;
+    app.as_user(&admin)
+        .post(&format!("/v1/users/{}/restore", carol.user_id))
+        .send()
+        .await
+        .assert_error(409, "EMAIL_ALREADY_EXISTS");
+    app.as_user(&member)
+        .post(&format!("/v1/users/{}/restore", dave.user_id))
+        .send()
+        .await
+        .assert_error(403, "FORBIDDEN");
+    let restored = app
+        .as_user(&admin)
+        .post(&format!("/v1/users/{}/restore", dave.user_id))
+        .send()
+        .await;
+    restored.assert_status(200);
+    assert!(restored.body.get("deleted_at").is_none());
+    app.login("acme", "dave@acme.test", PASSWORD)
+        .await
+        .assert_status(200);
+}

@@ -49,6 +49,17 @@ pub async fn migrate(settings: &Settings) -> Result<(), RunError> {
     Ok(())
 }
 
+/// `tenantry purge`: deletes rows removed longer ago than the retention period.
+pub async fn purge(settings: &Settings) -> Result<Vec<(String, i64)>, RunError> {
+    let config = settings.migration_database_url();
+    db::wait_until_reachable(config, settings.db_startup_timeout()).await?;
+    let purged = db::purge(config, settings.retention_days).await?;
+    for (kind, count) in &purged {
+        tracing::info!(kind = %kind, purged = count, retention_days = settings.retention_days, "purged");
+    }
+    Ok(purged)
+}
+
 /// Everything `serve` does before it binds: database, migrations, self-check, state.
 pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
     let jwt_secret = settings.resolve_jwt_secret()?;

@@ -30,6 +30,9 @@ pub enum Command {
     Serve,
     /// Create the database if needed and apply pending migrations, then exit.
     Migrate,
+    /// Delete rows removed longer ago than TENANTRY_RETENTION_DAYS (and ended sessions,
+    /// expired idempotency keys), then exit. Run it daily (cron, a Kubernetes CronJob).
+    Purge,
     /// Print the OpenAPI document (YAML by default) and exit; needs no database.
     Openapi(OpenapiArgs),
 }
@@ -197,6 +200,12 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_REFRESH_GRACE_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=300))]
     pub refresh_grace_secs: u64,
+
+    /// How many days removed users and projects (and ended sessions) are kept, restorable,
+    /// before `tenantry purge` deletes them for good.
+    #[arg(long, env = "TENANTRY_RETENTION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub retention_days: u32,
 
     /// Largest accepted request body, in bytes (larger bodies get 413).
     #[arg(long, env = "TENANTRY_BODY_LIMIT_BYTES", default_value_t = 65_536,

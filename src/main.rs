@@ -27,6 +27,11 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match command {
             Command::Migrate => tenantry::app::migrate(&cli.settings).await,
+            Command::Purge => tenantry::app::purge(&cli.settings).await.map(|purged| {
+                for (kind, count) in purged {
+                    println!("{kind}: {count} purged");
+                }
+            }),
             _ => tenantry::app::serve(cli.settings).await,
         }
     });

@@ -91,11 +91,14 @@ select is(
           from app_policies
           where not (polroles = array['tenantry_app'::regrole::oid]
                      or (polroles = array['tenantry_auth'::regrole::oid]
-                         and (polcmd = 'r' or table_name = 'app.sessions')))
+                         and (polcmd = 'r' or table_name = 'app.sessions'))
+                     or (polroles = array['tenantry_maintenance'::regrole::oid]
+                         and polcmd in ('r', 'd')))
           order by 1),
     '{}'::text[],
-    'policies of schema app are for tenantry_app only, or for tenantry_auth: SELECT-only, '
-    'except on sessions (refresh rotation); never PUBLIC');
+    'policies of schema app are for tenantry_app only, for tenantry_auth (SELECT-only, '
+    'except on sessions: refresh rotation) or tenantry_maintenance (SELECT and DELETE: '
+    'retention); never PUBLIC');
 
 ------------------------------------------------------------------------------------------------
 -- Privileges that would get around RLS or move rows between tenants.

@@ -16,8 +16,8 @@ use super::security::BearerAuth;
 use crate::domain::{Description, ProjectId, ProjectName, ProjectStatus, UserId};
 use crate::error::AppError;
 use crate::repo::projects::{Order, Project};
-use crate::service::idempotency::Idempotency;
-use crate::service::projects::{CreateProject, Created, ListQuery, Precondition, UpdateProject};
+use crate::service::idempotency::{Created, Idempotency};
+use crate::service::projects::{CreateProject, ListQuery, Precondition, UpdateProject};
 use crate::service::{self, AppState, DEFAULT_PAGE_SIZE};
 
 pub(crate) struct ProjectsApi;

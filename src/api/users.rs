@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use poem::web::Data;
+use poem_openapi::param::Header;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
@@ -13,8 +15,10 @@ use super::body::{JsonBody, field, finish};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use crate::domain::{DisplayName, Email, Password, Role, UserId};
+use crate::error::AppError;
 use crate::repo::users::User;
 use crate::service::DEFAULT_PAGE_SIZE;
+use crate::service::idempotency::{Created, Idempotency};
 use crate::service::users::{CreateUser, UpdateUser};
 use crate::service::{self, AppState};
 
@@ -22,8 +26,8 @@ pub(crate) struct UsersApi;
 
 /// A member's role: owners manage everything, admins manage users except owners, members
 /// read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
-#[oai(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize, Serialize)]
+#[oai(rename = "Role", rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum RoleDto {
     Owner,
@@ -103,7 +107,7 @@ pub(crate) struct UserPageDto {
 }
 
 /// A new member of the caller's organization.
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Object, Deserialize, Serialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUserRequest {
@@ -115,6 +119,8 @@ pub(crate) struct CreateUserRequest {
     display_name: String,
     /// Initial password, 8 to 128 characters.
     #[oai(validator(min_length = 8, max_length = 128))]
+    // Never part of an idempotency fingerprint: a password is not stored, even hashed, there.
+    #[serde(skip_serializing)]
     password: String,
     /// Role; `member` when omitted. Only owners may create owners.
     #[serde(default)]
@@ -211,15 +217,24 @@ impl UsersApi {
     /// Add a user
     ///
     /// Adds a member to the caller's organization (owners and admins only). An email that is
-    /// already a member's, in any letter case, answers 409 `EMAIL_ALREADY_EXISTS`.
+    /// already a member's, in any letter case, answers 409 `EMAIL_ALREADY_EXISTS`. With an
+    /// `Idempotency-Key`, retrying returns the first response without adding twice; the key's
+    /// fingerprint covers every field but the password.
     #[oai(path = "/", method = "post", operation_id = "createUser")]
     async fn create(
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
+        /// A client-chosen unique string (1 to 255 characters) that makes retries safe.
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateUserRequest>,
     ) -> Result<CreateUserResponse, ApiError> {
         let req = body.0;
+        let idem = idempotency_key
+            .0
+            .map(|key| Idempotency::new(key, "createUser", &req))
+            .transpose()?;
         let mut errors = Vec::new();
         let email = field(&mut errors, "email", Email::parse(&req.email));
         let display_name = field(
@@ -239,9 +254,17 @@ impl UsersApi {
                 })
             })(),
         )?;
-        let user = service::users::create(&state, &auth.0, input).await?;
-        let location = format!("/v1/users/{}", user.id);
-        Ok(CreateUserResponse::Created(Json(user.into()), location))
+        let created = service::users::create(&state, &auth.0, input, idem, |user| {
+            UserDto::from(user.clone()).to_json().unwrap_or_default()
+        })
+        .await?;
+        let dto = match created {
+            Created::New(user) => UserDto::from(user),
+            Created::Replayed(body) => UserDto::parse_from_json(Some(body))
+                .map_err(|err| AppError::internal(err.into_message()))?,
+        };
+        let location = format!("/v1/users/{}", dto.id);
+        Ok(CreateUserResponse::Created(Json(dto), location))
     }
 
     /// Get a user

@@ -423,6 +423,20 @@ pub async fn migrate(config: &tokio_postgres::Config) -> Result<usize, StartupEr
     Ok(applied)
 }
 
+/// Deletes what the retention period has expired (see migration V8), connecting as the
+/// migration role; returns how many rows of each kind went.
+pub async fn purge(
+    config: &tokio_postgres::Config,
+    retention_days: u32,
+) -> Result<Vec<(String, i64)>, StartupError> {
+    let client = connect(config).await?;
+    let days = i32::try_from(retention_days).unwrap_or(i32::MAX);
+    let rows = client
+        .query(crate::sql!("maintenance/purge.sql").text(), &[&days])
+        .await?;
+    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+}
+
 /// The newest migration version compiled into this binary.
 pub fn latest_migration_version() -> Option<i32> {
     embedded::migrations::runner()

@@ -37,6 +37,13 @@ impl Idempotency {
     }
 }
 
+/// The outcome of an idempotent create.
+pub(crate) enum Created<T> {
+    New(T),
+    /// A replay of an earlier create with the same key (always a 201): its stored body.
+    Replayed(serde_json::Value),
+}
+
 /// What to do with a request that carries a key.
 pub(crate) enum Begun {
     /// First use: perform the create, then [`finish`].

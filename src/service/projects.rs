@@ -3,7 +3,7 @@
 //! Concurrency control by version (`If-Match`), idempotent creates, soft delete and restore.
 //! The same rules hold in the database (RLS policies of migration V7).
 
-use super::idempotency::{self, Begun, Idempotency};
+use super::idempotency::{self, Begun, Created, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::db::TenantTx;
@@ -32,13 +32,6 @@ pub(crate) struct UpdateProject {
 pub(crate) enum Precondition {
     Any,
     Version(i64),
-}
-
-/// The outcome of a create.
-pub(crate) enum Created {
-    New(Project),
-    /// An `Idempotency-Key` replay of an earlier create (always a 201): its stored body.
-    Replayed(serde_json::Value),
 }
 
 pub(crate) struct ListQuery<'a> {
@@ -95,7 +88,7 @@ pub(crate) async fn create(
     input: CreateProject,
     idem: Option<Idempotency>,
     render: impl Fn(&Project) -> serde_json::Value,
-) -> Result<Created, AppError> {
+) -> Result<Created<Project>, AppError> {
     let owner_id = input.owner_id.unwrap_or(principal.user_id());
     let new_project = NewProject {
         id: ProjectId::generate(),

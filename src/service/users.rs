@@ -9,6 +9,7 @@
 //! The same rules hold in the database (RLS policies and triggers of migration V6), so a bug
 //! here cannot grant more than the role allows.
 
+use super::idempotency::{self, Begun, Created, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::domain::{DisplayName, Email, Password, Position, Role, UserId};
@@ -96,11 +97,15 @@ pub(crate) async fn list(
     ))
 }
 
+/// Adds a user; with an idempotency key, a repeated request replays the first response,
+/// which `render` produces for storing.
 pub(crate) async fn create(
     state: &AppState,
     principal: &Principal,
     input: CreateUser,
-) -> Result<User, AppError> {
+    idem: Option<Idempotency>,
+    render: impl Fn(&User) -> serde_json::Value,
+) -> Result<Created<User>, AppError> {
     let password_hash = state.hasher.hash(input.password.secret()).await?;
     let new_user = NewUser {
         id: UserId::generate(),
@@ -109,9 +114,18 @@ pub(crate) async fn create(
         password_hash: &password_hash,
         role: input.role,
     };
-    let new_user = &new_user;
+    let (new_user, idem, render) = (&new_user, &idem, &render);
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
+        if let Some(idem) = idem
+            && let Begun::Replay(body) = idempotency::begin(&mut tx, idem).await?
+        {
+            if !tx.role()?.manages_users() {
+                return Err(AppError::forbidden("only owners and admins can add users"));
+            }
+            tx.commit().await?;
+            return Ok(Created::Replayed(body));
+        }
         // No existence check first: uq_users_org_id_email settles duplicates (409), races
         // included. The caller's role comes back with the insert (same round trip); an
         // unauthorised insert is rolled back when `tx` drops.
@@ -120,8 +134,11 @@ pub(crate) async fn create(
             authorize_create(role, new_user.role)?;
         }
         let user = inserted?;
+        if let Some(idem) = idem {
+            idempotency::finish(&mut tx, idem, &render(&user)).await?;
+        }
         tx.commit().await?;
-        Ok(user)
+        Ok(Created::New(user))
     })
     .await
 }

@@ -15,6 +15,7 @@ mod operability;
 mod ops;
 mod pool_leak;
 mod projects;
+mod retention;
 mod round_trips;
 mod schema;
 mod sessions;

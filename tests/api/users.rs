@@ -443,3 +443,49 @@ async fn a_removed_user_disappears_frees_the_email_and_can_be_restored_unless_ta
         .await
         .assert_status(200);
 }
+
+#[tokio::test]
+async fn adding_a_user_with_an_idempotency_key_adds_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let body = json!({"email": "once@acme.test", "display_name": "Once", "password": PASSWORD});
+
+    let first = app
+        .as_user(&owner)
+        .post("/v1/users")
+        .header("idempotency-key", "add-once")
+        .json(body.clone())
+        .send()
+        .await;
+    let retry = app
+        .as_user(&owner)
+        .post("/v1/users")
+        .header("idempotency-key", "add-once")
+        .json(body)
+        .send()
+        .await;
+
+    first.assert_status(201);
+    retry.assert_status(201);
+    assert_eq!(first.body, retry.body);
+    let other = app
+        .as_user(&owner)
+        .post("/v1/users")
+        .header("idempotency-key", "add-once")
+        .json(json!({"email": "twice@acme.test", "display_name": "Twice", "password": PASSWORD}))
+        .send()
+        .await;
+    other.assert_error(422, "IDEMPOTENCY_KEY_REUSED");
+    let stored: i64 = app
+        .db
+        .superuser()
+        .await
+        .query_one(
+            "select count(*) from app.idempotency_keys where response_body::text like '%once@acme.test%' and response_body::text not like '%correct horse%'",
+            &[],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(stored, 1, "the stored response holds no password");
+}

@@ -1,0 +1,43 @@
+-- Retention (migration V8): the maintenance role sees and deletes only rows that are already
+-- soft-deleted or expired, and app.purge respects the retention cut-off.
+begin;
+select plan(9);
+\ir fixtures/seed.psql
+
+insert into app.projects (org_id, id, name, owner_id, deleted_at) values
+    ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-1111-4000-8000-000000000001', 'live',
+     'aaaaaaaa-0000-4000-8000-000000000002', null),
+    ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-1111-4000-8000-000000000002', 'old',
+     'aaaaaaaa-0000-4000-8000-000000000001', now() - interval '40 days'),
+    ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-1111-4000-8000-000000000003', 'recent',
+     'aaaaaaaa-0000-4000-8000-000000000001', now() - interval '1 day');
+-- A2 (member) removed long ago but still owning the live project; B1 removed long ago.
+update app.users set deleted_at = now() - interval '40 days'
+ where id in ('aaaaaaaa-0000-4000-8000-000000000002', 'bbbbbbbb-0000-4000-8000-000000000001');
+
+set local role tenantry_maintenance;
+select set_eq('select id from app.users',
+    array['aaaaaaaa-0000-4000-8000-000000000002', 'bbbbbbbb-0000-4000-8000-000000000001']::uuid[],
+    'maintenance: sees only removed users');
+select results_eq($$with x as (delete from app.users where deleted_at is null returning 1)
+                    select count(*) from x$$,
+    array[0::bigint], 'maintenance: cannot delete live users');
+select throws_ok('update app.projects set name = ''x''', '42501', null,
+    'maintenance: cannot update anything');
+reset role;
+
+select results_eq($$select kind, purged from app.purge(now() - interval '30 days') order by kind$$,
+    $$values ('idempotency_keys', 0::bigint), ('projects', 1::bigint), ('sessions', 0::bigint),
+             ('users', 1::bigint)$$,
+    'purge removes the old project and the old user nobody references');
+select is_empty($$select 1 from app.projects where name = 'old'$$, 'the old project is gone');
+select isnt_empty($$select 1 from app.projects where name = 'recent'$$,
+    'a project removed within the retention period stays');
+select isnt_empty($$select 1 from app.projects where name = 'live'$$, 'live projects stay');
+select isnt_empty($$select 1 from app.users where id = 'aaaaaaaa-0000-4000-8000-000000000002'$$,
+    'a removed user who still owns a project stays');
+select is((select count(*) from app.users where deleted_at is null), 2::bigint,
+    'live users stay');
+
+select * from finish();
+rollback;

@@ -16,8 +16,9 @@ use super::security::BearerAuth;
 use crate::domain::{Description, ProjectId, ProjectName, ProjectStatus, UserId};
 use crate::error::AppError;
 use crate::repo::projects::{Order, Project};
+use crate::service::Precondition;
 use crate::service::idempotency::{Created, Idempotency};
-use crate::service::projects::{CreateProject, ListQuery, Precondition, UpdateProject};
+use crate::service::projects::{CreateProject, ListQuery, UpdateProject};
 use crate::service::{self, AppState, DEFAULT_PAGE_SIZE};
 
 pub(crate) struct ProjectsApi;
@@ -167,11 +168,16 @@ pub(crate) enum IncludeDto {
 }
 
 fn etag(project: &ProjectDto) -> String {
-    format!("\"{}\"", project.version)
+    version_tag(project.version)
+}
+
+/// A strong entity tag for a version: `"<version>"`.
+pub(crate) fn version_tag(version: i64) -> String {
+    format!("\"{version}\"")
 }
 
 /// `If-Match`: `*`, `"<version>"` or `W/"<version>"`; anything else cannot match (412).
-fn precondition(header: Option<&str>) -> Result<Option<Precondition>, AppError> {
+pub(crate) fn precondition(header: Option<&str>) -> Result<Option<Precondition>, AppError> {
     let Some(value) = header.map(str::trim) else {
         return Ok(None);
     };

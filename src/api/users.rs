@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::body::{JsonBody, field, finish};
 use super::envelope::ApiError;
+use super::projects::{precondition, version_tag};
 use super::security::BearerAuth;
 use crate::domain::{DisplayName, Email, Password, Role, UserId};
 use crate::error::AppError;
@@ -66,6 +67,8 @@ pub(crate) struct UserDto {
     display_name: String,
     /// Role in the organization.
     role: RoleDto,
+    /// Bumped by every change; also sent as the `ETag` header. Send it back in `If-Match`.
+    version: i64,
     /// When the user was created.
     created_at: DateTime<Utc>,
     /// When the user was last changed.
@@ -82,6 +85,7 @@ impl From<User> for UserDto {
             email: user.email,
             display_name: user.display_name,
             role: user.role.into(),
+            version: user.version,
             created_at: user.created_at,
             updated_at: user.updated_at,
             deleted_at: user.deleted_at,
@@ -172,7 +176,17 @@ pub(crate) enum CreateUserResponse {
 pub(crate) enum UserResponse {
     /// The user.
     #[oai(status = 200)]
-    Ok(Json<UserDto>),
+    Ok(
+        Json<UserDto>,
+        /// The user's version, for `If-Match`.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
+fn ok(user: User) -> UserResponse {
+    let tag = version_tag(user.version);
+    UserResponse::Ok(Json(user.into()), tag)
 }
 
 #[derive(Debug, ApiResponse)]
@@ -280,14 +294,15 @@ impl UsersApi {
         id: Path<Uuid>,
     ) -> Result<UserResponse, ApiError> {
         let user = service::users::get(&state, &auth.0, UserId::from_uuid(id.0)).await?;
-        Ok(UserResponse::Ok(Json(user.into())))
+        Ok(ok(user))
     }
 
     /// Update a user
     ///
     /// Anyone may change their own email, display name and password. Owners and admins may
     /// change other users; only owners may touch owners or grant the owner role. Nobody
-    /// changes their own role, and the last owner cannot be demoted (409 `LAST_OWNER`).
+    /// changes their own role, and the last owner cannot be demoted (409 `LAST_OWNER`). With
+    /// `If-Match: "<version>"`, the change applies only to that version (412 otherwise).
     #[oai(path = "/:id", method = "patch", operation_id = "updateUser")]
     async fn update(
         &self,
@@ -295,8 +310,12 @@ impl UsersApi {
         auth: BearerAuth,
         /// The user's id.
         id: Path<Uuid>,
+        /// The `ETag` last read, or `*`.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<UpdateUserRequest>,
     ) -> Result<UserResponse, ApiError> {
+        let precondition = precondition(if_match.0.as_deref())?;
         let req = body.0;
         let mut errors = Vec::new();
         let mut input = UpdateUser {
@@ -313,8 +332,15 @@ impl UsersApi {
             input.password = field(&mut errors, "password", Password::parse(password));
         }
         let input = finish(errors, Some(input))?;
-        let user = service::users::update(&state, &auth.0, UserId::from_uuid(id.0), input).await?;
-        Ok(UserResponse::Ok(Json(user.into())))
+        let user = service::users::update(
+            &state,
+            &auth.0,
+            UserId::from_uuid(id.0),
+            input,
+            precondition,
+        )
+        .await?;
+        Ok(ok(user))
     }
 
     /// Remove a user
@@ -329,8 +355,12 @@ impl UsersApi {
         auth: BearerAuth,
         /// The user's id.
         id: Path<Uuid>,
+        /// The `ETag` last read, or `*`.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
     ) -> Result<DeleteUserResponse, ApiError> {
-        service::users::delete(&state, &auth.0, UserId::from_uuid(id.0)).await?;
+        let precondition = precondition(if_match.0.as_deref())?;
+        service::users::delete(&state, &auth.0, UserId::from_uuid(id.0), precondition).await?;
         Ok(DeleteUserResponse::NoContent)
     }
 
@@ -347,6 +377,6 @@ impl UsersApi {
         id: Path<Uuid>,
     ) -> Result<UserResponse, ApiError> {
         let user = service::users::restore(&state, &auth.0, UserId::from_uuid(id.0)).await?;
-        Ok(UserResponse::Ok(Json(user.into())))
+        Ok(ok(user))
     }
 }

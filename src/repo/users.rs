@@ -17,6 +17,8 @@ pub(crate) struct User {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// Bumped by every change: the ETag.
+    pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Set when the user was removed (soft delete).
@@ -34,6 +36,7 @@ impl TryFrom<&Row> for User {
             display_name: col(row, "display_name")?,
             role: Role::parse(role)
                 .ok_or_else(|| AppError::internal(format!("unknown role {role:?} in users")))?,
+            version: col(row, "version")?,
             created_at: col(row, "created_at")?,
             updated_at: col(row, "updated_at")?,
             deleted_at: col(row, "deleted_at")?,
@@ -112,10 +115,12 @@ pub(crate) async fn list(
     .collect()
 }
 
+/// Updates a live user whose version is `expected` (any version when None).
 pub(crate) async fn update(
     tx: &mut TenantTx,
     id: UserId,
     changes: &UserChanges<'_>,
+    expected: Option<i64>,
 ) -> Result<Option<User>, AppError> {
     let org_id = *tx.org_id().as_uuid();
     let role = changes.role.map(Role::as_str);
@@ -128,6 +133,7 @@ pub(crate) async fn update(
             &changes.display_name,
             &role,
             &changes.password_hash,
+            &expected,
         ],
     )
     .await?
@@ -136,11 +142,18 @@ pub(crate) async fn update(
     .transpose()
 }
 
-/// Soft-deletes a live user; false when there was none.
-pub(crate) async fn delete(tx: &mut TenantTx, id: UserId) -> Result<bool, AppError> {
+/// Soft-deletes a live user whose version is `expected` (any when None); false when none.
+pub(crate) async fn delete(
+    tx: &mut TenantTx,
+    id: UserId,
+    expected: Option<i64>,
+) -> Result<bool, AppError> {
     let org_id = *tx.org_id().as_uuid();
     let deleted = tx
-        .execute(&sql!("users/delete.sql"), &[&org_id, id.as_uuid()])
+        .execute(
+            &sql!("users/delete.sql"),
+            &[&org_id, id.as_uuid(), &expected],
+        )
         .await?;
     Ok(deleted == 1)
 }

@@ -35,6 +35,31 @@ pub struct AppState {
     pub cursors: CursorKey,
 }
 
+/// `If-Match`: the version the client last read, or any (`*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    Any,
+    Version(i64),
+}
+
+impl Precondition {
+    /// The version a compare-and-set must find, if any.
+    pub(crate) fn expected(precondition: Option<Self>) -> Option<i64> {
+        match precondition {
+            Some(Precondition::Version(version)) => Some(version),
+            _ => None,
+        }
+    }
+
+    /// 412 when the current `version` is not the one the client read.
+    pub(crate) fn check(precondition: Option<Self>, version: i64) -> Result<(), AppError> {
+        match Self::expected(precondition) {
+            Some(expected) if expected != version => Err(AppError::PreconditionFailed),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Page size when a list request names none.
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 /// The largest page a list returns.

@@ -4,7 +4,7 @@
 //! The same rules hold in the database (RLS policies of migration V7).
 
 use super::idempotency::{self, Begun, Created, Idempotency};
-use super::{AppState, MAX_PAGE_SIZE, decode_cursor, paginate, retrying};
+use super::{AppState, MAX_PAGE_SIZE, Precondition, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::db::TenantTx;
 use crate::domain::{Description, Position, ProjectId, ProjectName, ProjectStatus, Role, UserId};
@@ -25,13 +25,6 @@ pub(crate) struct UpdateProject {
     pub description: Option<Description>,
     pub owner_id: Option<UserId>,
     pub status: Option<ProjectStatus>,
-}
-
-/// `If-Match`: the version the client last read, or any (`*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Precondition {
-    Any,
-    Version(i64),
 }
 
 pub(crate) struct ListQuery<'a> {
@@ -69,15 +62,6 @@ fn authorize_edit(
         ));
     }
     Ok(())
-}
-
-fn check(precondition: Option<Precondition>, project: &Project) -> Result<(), AppError> {
-    match precondition {
-        Some(Precondition::Version(version)) if version != project.version => {
-            Err(AppError::PreconditionFailed)
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Creates a project; with an idempotency key, a repeated request replays the first
@@ -213,7 +197,7 @@ async fn lock_for_edit(
         return Err(AppError::NotFound);
     };
     authorize_edit(tx.role()?, principal.user_id(), &project, new_owner)?;
-    check(precondition, &project)?;
+    Precondition::check(precondition, project.version)?;
     Ok(project)
 }
 

@@ -10,7 +10,7 @@
 //! here cannot grant more than the role allows.
 
 use super::idempotency::{self, Begun, Created, Idempotency};
-use super::{AppState, MAX_PAGE_SIZE, decode_cursor, paginate, retrying};
+use super::{AppState, MAX_PAGE_SIZE, Precondition, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::domain::{DisplayName, Email, Password, Position, Role, UserId};
 use crate::error::AppError;
@@ -148,6 +148,7 @@ pub(crate) async fn update(
     principal: &Principal,
     id: UserId,
     input: UpdateUser,
+    precondition: Option<Precondition>,
 ) -> Result<User, AppError> {
     let password_hash = match &input.password {
         Some(password) => Some(state.hasher.hash(password.secret()).await?),
@@ -165,9 +166,15 @@ pub(crate) async fn update(
         // Another organization's id is simply not found: RLS hides the row.
         let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
         authorize_update(tx.role()?, principal.user_id(), &target, input)?;
-        let user = users::update(&mut tx, id, changes)
+        Precondition::check(precondition, target.version)?;
+        // Compare-and-set: a concurrent change since the read above also fails the precondition.
+        let user = users::update(&mut tx, id, changes, Precondition::expected(precondition))
             .await?
-            .ok_or(AppError::NotFound)?;
+            .ok_or(if precondition.is_some() {
+                AppError::PreconditionFailed
+            } else {
+                AppError::NotFound
+            })?;
         if changes.password_hash.is_some() {
             // A new password ends the user's other sessions (all of them when an admin set it).
             let keep = (target.id == principal.user_id()).then(|| principal.session_id());
@@ -221,6 +228,7 @@ pub(crate) async fn delete(
     state: &AppState,
     principal: &Principal,
     id: UserId,
+    precondition: Option<Precondition>,
 ) -> Result<(), AppError> {
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
@@ -235,8 +243,13 @@ pub(crate) async fn delete(
         if target.role == Role::Owner && role != Role::Owner {
             return Err(AppError::forbidden("only owners can remove owners"));
         }
-        if !users::delete(&mut tx, id).await? {
-            return Err(AppError::NotFound);
+        Precondition::check(precondition, target.version)?;
+        if !users::delete(&mut tx, id, Precondition::expected(precondition)).await? {
+            return Err(if precondition.is_some() {
+                AppError::PreconditionFailed
+            } else {
+                AppError::NotFound
+            });
         }
         // A removed user's sessions end at once (they would fail the session check anyway).
         sessions::revoke_all(&mut tx, id, None).await?;

@@ -489,3 +489,44 @@ async fn adding_a_user_with_an_idempotency_key_adds_once() {
         .get(0);
     assert_eq!(stored, 1, "the stored response holds no password");
 }
+
+#[tokio::test]
+async fn user_edits_honour_if_match_without_lost_updates() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let bob = app.add_user(&owner, "bob@acme.test", "member").await;
+    let path = format!("/v1/users/{}", bob.user_id);
+    let read = app.as_user(&owner).get(&path).send().await;
+    let etag = read.header("etag").expect("an ETag").to_owned();
+    assert_eq!(etag, format!("\"{}\"", read.body["version"]));
+
+    let (a, b) = tokio::join!(
+        app.as_user(&owner)
+            .patch(&path)
+            .header("if-match", &etag)
+            .json(json!({"display_name": "Bob A"}))
+            .send(),
+        app.as_user(&bob)
+            .patch(&path)
+            .header("if-match", &etag)
+            .json(json!({"display_name": "Bob B"}))
+            .send(),
+    );
+
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412], "a: {} b: {}", a.text, b.text);
+    app.as_user(&owner)
+        .delete(&path)
+        .header("if-match", &etag)
+        .send()
+        .await
+        .assert_error(412, "PRECONDITION_FAILED");
+    let current = app.as_user(&owner).get(&path).send().await;
+    app.as_user(&owner)
+        .delete(&path)
+        .header("if-match", current.header("etag").expect("etag"))
+        .send()
+        .await
+        .assert_status(204);
+}

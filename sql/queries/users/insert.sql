@@ -5,4 +5,4 @@
 -- fk_users_org_id and RLS WITH CHECK (org_id must be the context's organization).
 insert into app.users (org_id, id, email, display_name, password_hash, role)
 values ($1, $2, $3, $4, $5, $6)
-returning id, email, display_name, role, created_at, updated_at, deleted_at
+returning id, email, display_name, role, version, created_at, updated_at, deleted_at

@@ -1,6 +1,7 @@
 -- Changes the given fields of one live user; NULL leaves a field as it is.
 -- $1 org_id uuid, $2 id uuid, $3 email text, $4 display_name text, $5 role text,
--- $6 password_hash text. Returns the updated user, or no row when there is no such user.
+-- $6 password_hash text, $7 expected version int8 or NULL (compare-and-set for If-Match).
+-- Returns the updated user, or no row when there is no such user or its version moved on.
 -- Can trip uq_users_org_id_email (409) and the last-owner trigger (409).
 update app.users
 set email = coalesce($3, email),
@@ -8,4 +9,5 @@ set email = coalesce($3, email),
     role = coalesce($5, role),
     password_hash = coalesce($6, password_hash)
 where org_id = $1 and id = $2 and deleted_at is null
-returning id, email, display_name, role, created_at, updated_at, deleted_at
+  and ($7::int8 is null or version = $7::int8)
+returning id, email, display_name, role, version, created_at, updated_at, deleted_at

@@ -25,7 +25,11 @@ pub(crate) struct AuthApi;
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignupRequest {
     /// The organization's display name.
-    #[oai(validator(min_length = 1, max_length = 200))]
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    ))]
     org_name: String,
     /// The organization's unique handle, used at log-in: 1 to 63 lower-case letters, digits
     /// or inner hyphens.
@@ -36,10 +40,18 @@ pub(crate) struct SignupRequest {
     ))]
     org_slug: String,
     /// The first user's email address (stored lower-cased).
-    #[oai(validator(min_length = 3, max_length = 254))]
+    #[oai(validator(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1F\x7F-\x9F]{1,64}@[^@\s\x00-\x1F\x7F-\x9F.](?:[^@\s\x00-\x1F\x7F-\x9F]*[^@\s\x00-\x1F\x7F-\x9F.])?$"
+    ))]
     email: String,
     /// The first user's display name.
-    #[oai(validator(min_length = 1, max_length = 200))]
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    ))]
     display_name: String,
     /// 8 to 128 characters.
     #[oai(validator(min_length = 8, max_length = 128))]
@@ -147,7 +159,15 @@ pub(crate) enum LoginResponse {
     Ok(Json<TokenDto>),
 }
 
-#[OpenApi(prefix_path = "/v1/auth", tag = "ApiTags::Auth")]
+#[OpenApi(
+    prefix_path = "/v1/auth",
+    tag = "ApiTags::Auth",
+    response_header(
+        name = "X-Request-Id",
+        ty = "String",
+        description = "The request's id (the client's own when well-formed); also in every error body and log line."
+    )
+)]
 impl AuthApi {
     /// Sign up: create an organization and its owner
     ///

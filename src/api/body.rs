@@ -87,8 +87,18 @@ pub(crate) fn parse<T: ParseFromJSON + DeserializeOwned>(bytes: &[u8]) -> Result
             message: format!("the request body is not valid JSON: {err}"),
             details: Vec::new(),
         })?;
-    if !value.is_object() {
+    let Some(object) = value.as_object() else {
         return Err(AppError::validation("body", "must be a JSON object"));
+    };
+    // No schema field is nullable: an explicit null is refused rather than read as "absent"
+    // (omit a field to leave it unchanged).
+    let nulls: Vec<FieldError> = object
+        .iter()
+        .filter(|(_, v)| v.is_null())
+        .map(|(k, _)| FieldError::new(k.clone(), "must not be null; omit the field instead"))
+        .collect();
+    if !nulls.is_empty() {
+        return Err(AppError::Validation { details: nulls });
     }
     // serde first: strict JSON types (poem-openapi would coerce 42 into "42"), and the path of
     // the offending field. Then poem-openapi, for the validators the spec declares.

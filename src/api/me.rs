@@ -23,7 +23,15 @@ pub(crate) enum MeResponse {
     Ok(Json<UserDto>),
 }
 
-#[OpenApi(prefix_path = "/v1/me", tag = "ApiTags::Me")]
+#[OpenApi(
+    prefix_path = "/v1/me",
+    tag = "ApiTags::Me",
+    response_header(
+        name = "X-Request-Id",
+        ty = "String",
+        description = "The request's id (the client's own when well-formed); also in every error body and log line."
+    )
+)]
 impl MeApi {
     /// Get the calling user
     ///

@@ -408,7 +408,7 @@ mod tests {
         let allowed = AllowedMethods::from_spec(spec);
         assert_eq!(
             allowed.for_path("/v1/users/123"),
-            Some("DELETE, GET, PATCH")
+            Some("GET, PATCH, DELETE")
         );
         assert_eq!(allowed.for_path("/v1/me"), Some("GET"));
         assert_eq!(allowed.for_path("/v1/nope"), None);

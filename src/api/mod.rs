@@ -13,7 +13,9 @@ mod projects;
 pub mod security;
 mod users;
 
-use poem::{Endpoint, EndpointExt, IntoEndpoint, Route};
+use poem::endpoint::make_sync;
+use poem::web::Html;
+use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Route};
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::config::SpecFormat;
@@ -68,12 +70,93 @@ fn service() -> OpenApiService<Apis, ()> {
     .license("MIT")
 }
 
+/// The OpenAPI document, as served and as `openapi.yaml` stores it: poem-openapi's document
+/// with what it cannot express added. Request bodies reject unknown properties
+/// (`deny_unknown_fields`), so their schemas say `additionalProperties: false`.
+fn document() -> serde_json::Value {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&service().spec()).unwrap_or(serde_json::Value::Null);
+    let mut request_schemas = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
+        for item in paths.values().filter_map(|i| i.as_object()) {
+            for operation in item.values() {
+                let reference = operation
+                    .pointer("/requestBody/content/application~1json/schema/$ref")
+                    .and_then(|r| r.as_str());
+                if let Some(name) = reference.and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    request_schemas.push(name.to_owned());
+                }
+            }
+        }
+    }
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    {
+        for (name, schema) in schemas.iter_mut() {
+            let Some(schema) = schema.as_object_mut() else {
+                continue;
+            };
+            // A described reference: `allOf: [{$ref}, {description}]` becomes a plain `$ref`
+            // (with its description beside it), which every client generator understands.
+            if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+                for property in properties.values_mut() {
+                    let reference = property
+                        .get("allOf")
+                        .and_then(|a| a.as_array())
+                        .filter(|a| a.len() <= 2)
+                        .and_then(|a| a.first())
+                        .and_then(|first| first.get("$ref"))
+                        .cloned();
+                    if let (Some(reference), Some(object)) = (reference, property.as_object_mut()) {
+                        object.remove("allOf");
+                        object.insert("$ref".into(), reference);
+                    }
+                }
+            }
+            if request_schemas.contains(name) {
+                schema.insert(
+                    "additionalProperties".into(),
+                    serde_json::Value::Bool(false),
+                );
+                continue;
+            }
+            // Responses: an optional field is present as `null` when it has no value
+            // (`next_cursor` on the last page, `created_by` of seeded rows, ...).
+            let required: Vec<String> = schema
+                .get("required")
+                .and_then(|r| r.as_array())
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+                for (field, property) in properties.iter_mut() {
+                    if let Some(property) = property.as_object_mut()
+                        && !required.contains(field)
+                        && !property.contains_key("$ref")
+                    {
+                        property.insert("nullable".into(), serde_json::Value::Bool(true));
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// The OpenAPI document, as `tenantry openapi` prints it and `openapi.yaml` stores it.
 pub fn spec(format: SpecFormat) -> String {
-    let service = service();
+    let doc = document();
     match format {
-        SpecFormat::Yaml => service.spec_yaml(),
-        SpecFormat::Json => format!("{}\n", service.spec()),
+        SpecFormat::Yaml => serde_yaml::to_string(&doc).unwrap_or_default(),
+        SpecFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ),
     }
 }
 
@@ -85,15 +168,23 @@ pub fn routes(
     request_timeout: std::time::Duration,
 ) -> impl Endpoint {
     let service = service();
-    let ui = service.swagger_ui();
-    let spec_json = service.spec_endpoint();
-    let spec_yaml = service.spec_endpoint_yaml();
-    let allowed = middleware::AllowedMethods::from_spec(&service.spec());
+    // Swagger UI embeds the document: give it the same one the spec endpoints serve.
+    let compact = serde_json::to_string(&document()).unwrap_or_default();
+    let ui = service.swagger_ui_html().replace(&service.spec(), &compact);
+    let json = spec(SpecFormat::Json);
+    let yaml = spec(SpecFormat::Yaml);
+    let allowed = middleware::AllowedMethods::from_spec(&json);
     let app = Route::new()
         .nest("/", service)
-        .nest("/docs", ui)
-        .at("/openapi.json", spec_json)
-        .at("/openapi.yaml", spec_yaml)
+        .at("/docs", make_sync(move |_| Html(ui.clone())))
+        .at(
+            "/openapi.json",
+            make_sync(move |_| json.clone().with_content_type("application/json")),
+        )
+        .at(
+            "/openapi.yaml",
+            make_sync(move |_| yaml.clone().with_content_type("application/yaml")),
+        )
         .data(state)
         .data(body::BodyLimit(body_limit))
         .into_endpoint();

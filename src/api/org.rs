@@ -48,7 +48,15 @@ pub(crate) enum OrgResponse {
     Ok(Json<OrganizationDto>),
 }
 
-#[OpenApi(prefix_path = "/v1/org", tag = "ApiTags::Org")]
+#[OpenApi(
+    prefix_path = "/v1/org",
+    tag = "ApiTags::Org",
+    response_header(
+        name = "X-Request-Id",
+        ty = "String",
+        description = "The request's id (the client's own when well-formed); also in every error body and log line."
+    )
+)]
 impl OrgApi {
     /// Get the calling user's organization
     #[oai(path = "/", method = "get", operation_id = "getOrganization")]

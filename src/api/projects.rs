@@ -109,10 +109,17 @@ pub(crate) struct ProjectPageDto {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProjectRequest {
     /// 1 to 200 characters; unique among the organization's live projects, ignoring case.
-    #[oai(validator(min_length = 1, max_length = 200))]
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    ))]
     name: String,
     /// At most 2000 characters; empty when omitted.
-    #[oai(validator(max_length = 2000))]
+    #[oai(validator(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    ))]
     #[serde(default)]
     description: Option<String>,
     /// The responsible user; the caller when omitted. Only owners and admins name someone else.
@@ -128,10 +135,17 @@ pub(crate) struct CreateProjectRequest {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateProjectRequest {
-    #[oai(validator(min_length = 1, max_length = 200))]
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    ))]
     #[serde(default)]
     name: Option<String>,
-    #[oai(validator(max_length = 2000))]
+    #[oai(validator(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    ))]
     #[serde(default)]
     description: Option<String>,
     /// Only owners and admins reassign a project.
@@ -239,7 +253,15 @@ fn ok(project: Project) -> ProjectResponse {
     ProjectResponse::Ok(Json(dto), tag)
 }
 
-#[OpenApi(prefix_path = "/v1/projects", tag = "ApiTags::Projects")]
+#[OpenApi(
+    prefix_path = "/v1/projects",
+    tag = "ApiTags::Projects",
+    response_header(
+        name = "X-Request-Id",
+        ty = "String",
+        description = "The request's id (the client's own when well-formed); also in every error body and log line."
+    )
+)]
 impl ProjectsApi {
     /// List projects
     ///
@@ -268,7 +290,7 @@ impl ProjectsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
-        #[oai(validator(max_length = 1100))]
+        #[oai(validator(min_length = 43, max_length = 1100, pattern = "^[A-Za-z0-9_-]+$"))]
         cursor: Query<Option<String>>,
     ) -> Result<ListProjectsResponse, ApiError> {
         let order = match sort.0.unwrap_or(SortDto::Created) {

@@ -116,10 +116,18 @@ pub(crate) struct UserPageDto {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUserRequest {
     /// Email address (stored lower-cased); unique within the organization.
-    #[oai(validator(min_length = 3, max_length = 254))]
+    #[oai(validator(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1F\x7F-\x9F]{1,64}@[^@\s\x00-\x1F\x7F-\x9F.](?:[^@\s\x00-\x1F\x7F-\x9F]*[^@\s\x00-\x1F\x7F-\x9F.])?$"
+    ))]
     email: String,
     /// Display name, 1 to 200 characters.
-    #[oai(validator(min_length = 1, max_length = 200))]
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    ))]
     display_name: String,
     /// Initial password, 8 to 128 characters.
     #[oai(validator(min_length = 8, max_length = 128))]
@@ -137,11 +145,19 @@ pub(crate) struct CreateUserRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUserRequest {
     /// New email address.
-    #[oai(validator(min_length = 3, max_length = 254))]
+    #[oai(validator(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1F\x7F-\x9F]{1,64}@[^@\s\x00-\x1F\x7F-\x9F.](?:[^@\s\x00-\x1F\x7F-\x9F]*[^@\s\x00-\x1F\x7F-\x9F.])?$"
+    ))]
     #[serde(default)]
     email: Option<String>,
     /// New display name.
-    #[oai(validator(min_length = 1, max_length = 200))]
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    ))]
     #[serde(default)]
     display_name: Option<String>,
     /// New role (owners and admins only; never one's own).
@@ -196,7 +212,15 @@ pub(crate) enum DeleteUserResponse {
     NoContent,
 }
 
-#[OpenApi(prefix_path = "/v1/users", tag = "ApiTags::Users")]
+#[OpenApi(
+    prefix_path = "/v1/users",
+    tag = "ApiTags::Users",
+    response_header(
+        name = "X-Request-Id",
+        ty = "String",
+        description = "The request's id (the client's own when well-formed); also in every error body and log line."
+    )
+)]
 impl UsersApi {
     /// List users
     ///
@@ -212,7 +236,7 @@ impl UsersApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page; omit for the first page.
-        #[oai(validator(max_length = 1100))]
+        #[oai(validator(min_length = 43, max_length = 1100, pattern = "^[A-Za-z0-9_-]+$"))]
         cursor: Query<Option<String>>,
         /// `deleted` to include removed users (owners and admins only).
         include: Query<Option<Include>>,

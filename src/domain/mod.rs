@@ -7,7 +7,10 @@ mod text;
 
 pub use cursor::{CursorKey, Position};
 pub use ids::{OrgId, ProjectId, SessionId, UserId};
-pub use text::{Description, DisplayName, Email, OrgName, OrgSlug, Password, ProjectName};
+pub use text::{
+    DESCRIPTION_PATTERN, Description, DisplayName, EMAIL_PATTERN, Email, NAME_PATTERN, OrgName,
+    OrgSlug, Password, ProjectName,
+};
 
 use std::fmt;
 

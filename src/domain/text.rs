@@ -3,6 +3,20 @@
 
 use secrecy::SecretString;
 
+/// The spec's pattern for names (display names, organization and project names): no control
+/// characters, and at least one character that is not whitespace. It matches exactly what
+/// [`DisplayName::parse`] accepts (before trimming and the length check).
+pub const NAME_PATTERN: &str =
+    r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
+
+/// The spec's pattern for descriptions: no control characters but tab, newline and return.
+pub const DESCRIPTION_PATTERN: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+
+/// The spec's pattern for emails, matching [`Email::parse`]: a local part of 1 to 64
+/// characters, `@`, a domain that neither starts nor ends with a dot; no whitespace, no
+/// control characters, one `@`.
+pub const EMAIL_PATTERN: &str = r"^[^@\s\x00-\x1F\x7F-\x9F]{1,64}@[^@\s\x00-\x1F\x7F-\x9F.](?:[^@\s\x00-\x1F\x7F-\x9F]*[^@\s\x00-\x1F\x7F-\x9F.])?$";
+
 fn has_control_chars(value: &str) -> bool {
     value.chars().any(char::is_control)
 }
@@ -45,12 +59,12 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(value: &str) -> Result<Self, &'static str> {
+        if has_control_chars(value) {
+            return Err("must not contain control characters");
+        }
         let value = value.trim();
         if value.is_empty() || value.chars().count() > 200 {
             return Err("must be between 1 and 200 characters");
-        }
-        if has_control_chars(value) {
-            return Err("must not contain control characters");
         }
         Ok(Self(value.to_owned()))
     }
@@ -192,6 +206,59 @@ mod tests {
         }
         for bad in ["", "-a", "a-", "Acme", "a_b", "a.b", &"a".repeat(64)] {
             assert!(OrgSlug::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// The spec's patterns accept exactly what the domain accepts.
+    #[test]
+    fn spec_patterns_agree_with_the_parsers() {
+        let name = regex::Regex::new(NAME_PATTERN).expect("pattern");
+        for value in [
+            "Bob",
+            " Bob ",
+            "0",
+            "Élodie 李",
+            "\u{a0}x",
+            " ",
+            "",
+            "a\u{0}b",
+            "\u{7f}",
+            "a\u{85}",
+            "\t",
+        ] {
+            assert_eq!(
+                name.is_match(value),
+                DisplayName::parse(value).is_ok(),
+                "{value:?}"
+            );
+        }
+        let email = regex::Regex::new(EMAIL_PATTERN).expect("pattern");
+        for value in [
+            "a@b.c",
+            "A@B",
+            "x+y@z.example",
+            "a@b.",
+            "a@.b",
+            "@b.c",
+            "a@",
+            "a b@c.d",
+            "a@b@c",
+            "é@ü.de",
+            &format!("{}@x.y", "a".repeat(65)),
+        ] {
+            assert_eq!(
+                email.is_match(value),
+                Email::parse(value).is_ok(),
+                "{value:?}"
+            );
+        }
+        let description = regex::Regex::new(DESCRIPTION_PATTERN).expect("pattern");
+        for value in ["", "line\nline\ttab\r", "bell\u{7}", "\u{9f}"] {
+            assert_eq!(
+                description.is_match(value),
+                Description::parse(value).is_ok(),
+                "{value:?}"
+            );
         }
     }
 

@@ -240,6 +240,11 @@ pub(crate) async fn delete(
             ));
         }
         let target = target.ok_or(AppError::NotFound)?;
+        if target.id == principal.user_id() {
+            return Err(AppError::forbidden(
+                "you cannot remove yourself; ask another owner or admin",
+            ));
+        }
         if target.role == Role::Owner && role != Role::Owner {
             return Err(AppError::forbidden("only owners can remove owners"));
         }

@@ -33,7 +33,7 @@ async fn wrong_methods_are_405_envelopes_with_allow() {
         .send()
         .await;
     resp.assert_error(405, "METHOD_NOT_ALLOWED");
-    assert_eq!(resp.header("allow"), Some("DELETE, GET, PATCH"));
+    assert_eq!(resp.header("allow"), Some("GET, PATCH, DELETE"));
 }
 
 #[tokio::test]

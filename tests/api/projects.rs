@@ -361,7 +361,7 @@ async fn two_concurrent_edits_with_the_same_etag_give_one_success_and_one_412() 
         "no lost update"
     );
 
-    for stale in ["\"1\"", "garbage"] {
+    for stale in ["\"1\"", "W/\"1\"", "garbage"] {
         app.as_user(&owner)
             .delete(&path)
             .header("if-match", stale)

@@ -66,7 +66,7 @@ async fn a_duplicate_email_in_any_case_returns_409_but_another_org_may_use_it() 
     let globex = app.signup("globex").await;
     app.add_user(&acme, "dave@shared.test", "member").await;
 
-    for email in ["dave@shared.test", "DAVE@Shared.Test", " dave@shared.test "] {
+    for email in ["dave@shared.test", "DAVE@Shared.Test"] {
         let resp = app
             .as_user(&acme)
             .post("/v1/users")
@@ -200,18 +200,21 @@ async fn list_limits_and_cursors_are_validated() {
         resp.assert_error(422, "VALIDATION_FAILED");
         assert_eq!(resp.detail_fields(), ["limit"], "limit={limit}");
     }
-    for cursor in [
-        "garbage",
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "%27%20or%201%3D1",
-    ] {
+    for cursor in ["garbage", "%27%20or%201%3D1"] {
         let resp = app
             .as_user(&owner)
             .get(&format!("/v1/users?cursor={cursor}"))
             .send()
             .await;
-        resp.assert_error(400, "INVALID_CURSOR");
+        resp.assert_error(422, "VALIDATION_FAILED");
+        assert_eq!(resp.detail_fields(), ["cursor"]);
     }
+    // Shaped like a cursor, but not one this service signed.
+    app.as_user(&owner)
+        .get(&format!("/v1/users?cursor={}", "A".repeat(60)))
+        .send()
+        .await
+        .assert_error(400, "INVALID_CURSOR");
     let full = app.as_user(&owner).get("/v1/users?limit=100").send().await;
     full.assert_status(200);
     assert_eq!(full.body["next_cursor"], serde_json::Value::Null);
@@ -341,17 +344,18 @@ async fn nobody_changes_their_own_role_and_the_last_owner_stays() {
 }
 
 #[tokio::test]
-async fn the_last_owner_cannot_be_removed() {
+async fn nobody_removes_themselves() {
     let app = TestApp::spawn().await;
     let owner = app.signup("acme").await;
+    let admin = app.add_user(&owner, "admin@acme.test", "admin").await;
 
-    let resp = app
-        .as_user(&owner)
-        .delete(&format!("/v1/users/{}", owner.user_id))
-        .send()
-        .await;
-
-    resp.assert_error(409, "LAST_OWNER");
+    for who in [&owner, &admin] {
+        app.as_user(who)
+            .delete(&format!("/v1/users/{}", who.user_id))
+            .send()
+            .await
+            .assert_error(403, "FORBIDDEN");
+    }
 }
 
 #[tokio::test]

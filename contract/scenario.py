@@ -1,0 +1,136 @@
+"""The whole story, told through the Python client generated from openapi.yaml.
+
+Run by scripts/contract with the generated package importable and the service at BASE_URL.
+Every step asserts what a client author relies on: status codes, parsed models, and the
+error envelope parsed into its model.
+"""
+
+import os
+import sys
+import uuid
+
+from tenantry_client import AuthenticatedClient, Client
+from tenantry_client.api.auth import login, logout, refresh, signup
+from tenantry_client.api.me import get_me
+from tenantry_client.api.projects import create_project, list_projects
+from tenantry_client.api.users import create_user, get_user, list_users
+from tenantry_client.models import (
+    CreateProjectRequest,
+    CreateUserRequest,
+    ErrorEnvelope,
+    LoginRequest,
+    ProjectPage,
+    RefreshRequest,
+    SignupRequest,
+    SignupResultDto,
+    TokenDto,
+    UserDto,
+    UserPageDto,
+)
+
+BASE_URL = os.environ["BASE_URL"]
+PASSWORD = "correct horse battery"
+RUN = uuid.uuid4().hex[:8]
+
+
+def expect(condition, message):
+    if not condition:
+        print(f"FAIL: {message}", file=sys.stderr)
+        sys.exit(1)
+    print(f"ok - {message}")
+
+
+def sign_up(slug):
+    anonymous = Client(base_url=BASE_URL)
+    response = signup.sync_detailed(
+        client=anonymous,
+        body=SignupRequest(
+            org_name=f"Org {slug}",
+            org_slug=slug,
+            email=f"owner@{slug}.test",
+            display_name="Owner",
+            password=PASSWORD,
+        ),
+    )
+    expect(response.status_code == 201, f"sign-up of {slug} answers 201")
+    expect(isinstance(response.parsed, SignupResultDto), "the sign-up result is parsed")
+    return response.parsed
+
+
+def main():
+    acme = sign_up(f"acme-{RUN}")
+    globex = sign_up(f"globex-{RUN}")
+
+    anonymous = Client(base_url=BASE_URL)
+    logged_in = login.sync_detailed(
+        client=anonymous,
+        body=LoginRequest(org_slug=f"acme-{RUN}", email=f"OWNER@acme-{RUN}.test", password=PASSWORD),
+    )
+    expect(logged_in.status_code == 200 and isinstance(logged_in.parsed, TokenDto), "log-in returns tokens")
+    refreshed = refresh.sync_detailed(
+        client=anonymous, body=RefreshRequest(refresh_token=logged_in.parsed.refresh_token)
+    )
+    expect(refreshed.status_code == 200 and isinstance(refreshed.parsed, TokenDto), "refresh rotates the tokens")
+    acme_client = AuthenticatedClient(base_url=BASE_URL, token=refreshed.parsed.access_token)
+    globex_client = AuthenticatedClient(base_url=BASE_URL, token=globex.access_token)
+
+    me = get_me.sync_detailed(client=acme_client)
+    expect(me.status_code == 200 and isinstance(me.parsed, UserDto), "GET /v1/me is parsed")
+    expect(me.parsed.email == f"owner@acme-{RUN}.test", "the refreshed token is acme's owner")
+
+    created = []
+    for i in range(5):
+        response = create_user.sync_detailed(
+            client=acme_client,
+            body=CreateUserRequest(email=f"user{i}@acme.test", display_name=f"User {i}", password=PASSWORD),
+            idempotency_key=f"user-{i}",
+        )
+        expect(response.status_code == 201 and isinstance(response.parsed, UserDto), f"user {i} created")
+        created.append(response.parsed)
+
+    duplicate = create_user.sync_detailed(
+        client=acme_client,
+        body=CreateUserRequest(email="USER0@ACME.TEST", display_name="Dup", password=PASSWORD),
+    )
+    expect(duplicate.status_code == 409, "a duplicate email answers 409")
+    expect(isinstance(duplicate.parsed, ErrorEnvelope), "the 409 body parses into the envelope model")
+    expect(duplicate.parsed.error.code == "EMAIL_ALREADY_EXISTS", "with code EMAIL_ALREADY_EXISTS")
+    expect(bool(duplicate.parsed.error.request_id), "and a request id")
+
+    seen = []
+    cursor = None
+    while True:
+        kwargs = {"client": acme_client, "limit": 2}
+        if cursor:
+            kwargs["cursor"] = cursor
+        page = list_users.sync_detailed(**kwargs)
+        expect(page.status_code == 200 and isinstance(page.parsed, UserPageDto), "a page of users")
+        seen.extend(user.email for user in page.parsed.items)
+        cursor = page.parsed.next_cursor
+        if not cursor:
+            break
+    expect(len(seen) == 6 and len(set(seen)) == 6, "pagination walks every user once")
+
+    for i in range(3):
+        response = create_project.sync_detailed(
+            client=acme_client, body=CreateProjectRequest(name=f"Project {i}")
+        )
+        expect(response.status_code == 201, f"project {i} created")
+    projects = list_projects.sync_detailed(client=acme_client, limit=10)
+    expect(isinstance(projects.parsed, ProjectPage) and len(projects.parsed.items) == 3, "projects are listed")
+
+    cross = get_user.sync_detailed(client=globex_client, id=created[0].id)
+    expect(cross.status_code == 404, "another organization's user is not found")
+    expect(isinstance(cross.parsed, ErrorEnvelope) and cross.parsed.error.code == "NOT_FOUND", "with the envelope")
+
+    out = logout.sync_detailed(client=acme_client)
+    expect(out.status_code == 204, "log-out answers 204")
+    after = get_me.sync_detailed(client=acme_client)
+    expect(after.status_code == 401, "the logged-out token no longer works")
+    expect(after.parsed.error.code == "SESSION_REVOKED", "with code SESSION_REVOKED")
+
+    print("scenario: all steps passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,20 +4,20 @@ use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::{ParseFromJSON, ToJSON};
+use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::{JsonBody, field, finish};
+use super::body::{JsonBody, created_body, field, finish};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use crate::domain::{Description, ProjectId, ProjectName, ProjectStatus, UserId};
 use crate::error::AppError;
 use crate::repo::projects::{Order, Project};
 use crate::service::Precondition;
-use crate::service::idempotency::{Created, Idempotency};
+use crate::service::idempotency::Idempotency;
 use crate::service::projects::{CreateProject, ListQuery, UpdateProject};
 use crate::service::{self, AppState, DEFAULT_PAGE_SIZE};
 
@@ -364,11 +364,7 @@ impl ProjectsApi {
                 .unwrap_or_default()
         })
         .await?;
-        let dto = match created {
-            Created::New(project) => ProjectDto::from(project),
-            Created::Replayed(body) => ProjectDto::parse_from_json(Some(body))
-                .map_err(|err| AppError::internal(err.into_message()))?,
-        };
+        let dto: ProjectDto = created_body(created)?;
         let location = format!("/v1/projects/{}", dto.id);
         let tag = etag(&dto);
         Ok(CreateProjectResponse::Created(Json(dto), location, tag))

@@ -5,21 +5,20 @@ use poem::web::Data;
 use poem_openapi::param::Header;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::{ParseFromJSON, ToJSON};
+use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::{JsonBody, field, finish};
+use super::body::{JsonBody, created_body, field, finish};
 use super::envelope::ApiError;
 use super::projects::{precondition, version_tag};
 use super::security::BearerAuth;
 use crate::domain::{DisplayName, Email, Password, Role, UserId};
-use crate::error::AppError;
 use crate::repo::users::User;
 use crate::service::DEFAULT_PAGE_SIZE;
-use crate::service::idempotency::{Created, Idempotency};
+use crate::service::idempotency::Idempotency;
 use crate::service::users::{CreateUser, UpdateUser};
 use crate::service::{self, AppState};
 
@@ -296,11 +295,7 @@ impl UsersApi {
             UserDto::from(user.clone()).to_json().unwrap_or_default()
         })
         .await?;
-        let dto = match created {
-            Created::New(user) => UserDto::from(user),
-            Created::Replayed(body) => UserDto::parse_from_json(Some(body))
-                .map_err(|err| AppError::internal(err.into_message()))?,
-        };
+        let dto: UserDto = created_body(created)?;
         let location = format!("/v1/users/{}", dto.id);
         Ok(CreateUserResponse::Created(Json(dto), location))
     }

@@ -2,21 +2,24 @@
 //!
 //! Both are one PostgreSQL transaction whose first statements switch to the runtime role
 //! `tenantry_app` (NOBYPASSRLS) and, for a [`TenantTx`], set `app.org_id`, `app.user_id` and
-//! `app.role` with `SET LOCAL`. These statements are not sent when the transaction is created:
-//! they are pipelined with its first query, so setting the tenant context costs no extra round
-//! trip. Each `SET LOCAL` is its own statement built only from typed values (a UUID's canonical
-//! text, a role's fixed name); Citus propagates literal `SET LOCAL`s to its workers.
+//! `app.role` transaction-locally. These statements are not sent when the transaction is
+//! created: they are pipelined with its first query, so setting the tenant context costs no
+//! extra round trip. For a request that is `BEGIN`, `SET LOCAL ROLE tenantry_app` and one
+//! prepared, bound `SELECT app.enter($1, $2, $3)` that sets the settings with `SET LOCAL`
+//! (which Citus propagates), checks the session and returns the user's current role: no SQL
+//! text is built per request, and each statement is its own message (Citus forwards a
+//! multi-statement string whole and fails).
 //!
 //! Dropping a transaction without [`TenantTx::commit`] rolls it back before its connection
 //! returns to the pool, so no request ever sees another's transaction or settings.
 
-use std::future::Future;
 use std::time::Instant;
 
 use deadpool_postgres::Object;
 use futures_util::future::{join, try_join_all};
+use uuid::Uuid;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
+use tokio_postgres::{NoTls, Row};
 
 use super::Sql;
 use crate::auth::Principal;
@@ -30,10 +33,24 @@ pub const RUNTIME_ROLE: &str = "tenantry_app";
 /// Bind parameters of a statement.
 pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
+/// The statement that opens a request's tenant context (migration V10).
+const ENTER: &str = "SELECT app.enter($1, $2, $3)";
+const BEGIN: &str = "BEGIN";
+const SET_ROLE: &str = "SET LOCAL ROLE tenantry_app"; // RUNTIME_ROLE
+
+/// How a transaction's context is set, ahead of its first query (after BEGIN and the role).
+enum Setup {
+    /// An authenticated request: `app.enter(org, user, session)`.
+    Session { org: Uuid, user: Uuid, session: Uuid },
+    /// Sign-up and log-in (no session to check yet) and pre-authentication: these fixed
+    /// `SET LOCAL` statements, built only from typed values.
+    Statements(Vec<String>),
+}
+
 /// Where a transaction is in its life.
 enum State {
-    /// Nothing sent yet: these statements open it, ahead of the first query.
-    Pending(Vec<String>),
+    /// Nothing sent yet: this opens it, ahead of the first query.
+    Pending(Setup),
     /// BEGIN was sent; dropping now must roll back.
     Open,
     /// Committed (or never opened): the connection is clean.
@@ -53,7 +70,7 @@ struct Tx {
 }
 
 impl Tx {
-    fn new(client: Object, setup: Vec<String>) -> Self {
+    fn new(client: Object, setup: Setup) -> Self {
         Self {
             client: Some(client),
             state: State::Pending(setup),
@@ -63,7 +80,7 @@ impl Tx {
         }
     }
 
-    /// Records what the setup answered (the role read by `app.authorize_session`).
+    /// Records what the opening answered (the role read by `app.enter`).
     fn absorb<T>(
         &mut self,
         outcome: Result<(Option<String>, Result<T, AppError>), AppError>,
@@ -79,8 +96,8 @@ impl Tx {
         value
     }
 
-    /// The connection and, on the first call, the statements that must precede the query.
-    fn prepare(&mut self) -> Result<(&Object, Option<Vec<String>>), AppError> {
+    /// The connection and, on the first call, what must precede the query.
+    fn prepare(&mut self) -> Result<(&Object, Option<Setup>), AppError> {
         let setup = match std::mem::replace(&mut self.state, State::Open) {
             State::Pending(setup) => {
                 self.opened = Some(Instant::now());
@@ -102,22 +119,14 @@ impl Tx {
 
     async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
         let (client, setup) = self.prepare()?;
-        let outcome = pipelined(client, setup, async {
-            let statement = client.prepare_cached(sql.text()).await?;
-            client.query(&statement, params).await
-        })
-        .await;
-        self.absorb(outcome)
+        let outcome = pipelined(client, setup, sql, params, Work::Rows).await;
+        self.absorb(outcome).map(Done::rows)
     }
 
     async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
         let (client, setup) = self.prepare()?;
-        let outcome = pipelined(client, setup, async {
-            let statement = client.prepare_cached(sql.text()).await?;
-            client.execute(&statement, params).await
-        })
-        .await;
-        self.absorb(outcome)
+        let outcome = pipelined(client, setup, sql, params, Work::Count).await;
+        self.absorb(outcome).map(Done::count)
     }
 
     async fn commit(mut self) -> Result<(), AppError> {
@@ -141,31 +150,96 @@ impl Tx {
     }
 }
 
-/// Runs `setup` (when given) and `work` in one pipeline: all requests are written before any
-/// response is awaited. `join` and `try_join_all` poll in order, and tokio-postgres sends a
-/// request on its future's first poll, so the server receives them in this order.
-///
-/// Returns the text of the first column of the last setup statement's row (the role that
-/// `app.authorize_session` read), and the work's result. A setup error wins over the work's:
-/// after it, the work only reports the aborted transaction.
-async fn pipelined<T>(
+/// What a statement's caller wants back.
+#[derive(Clone, Copy)]
+enum Work {
+    Rows,
+    Count,
+}
+
+enum Done {
+    Rows(Vec<Row>),
+    Count(u64),
+}
+
+impl Done {
+    fn rows(self) -> Vec<Row> {
+        match self {
+            Done::Rows(rows) => rows,
+            Done::Count(_) => Vec::new(),
+        }
+    }
+
+    fn count(self) -> u64 {
+        match self {
+            Done::Count(count) => count,
+            Done::Rows(rows) => rows.len() as u64,
+        }
+    }
+}
+
+async fn run(
     client: &Object,
-    setup: Option<Vec<String>>,
-    work: impl Future<Output = Result<T, tokio_postgres::Error>>,
-) -> Result<(Option<String>, Result<T, AppError>), AppError> {
+    statement: &tokio_postgres::Statement,
+    params: Params<'_>,
+    work: Work,
+) -> Result<Done, tokio_postgres::Error> {
+    match work {
+        Work::Rows => client.query(statement, params).await.map(Done::Rows),
+        Work::Count => client.execute(statement, params).await.map(Done::Count),
+    }
+}
+
+/// Runs the transaction's opening (when given) and one statement in one pipeline: every
+/// request is written before any response is awaited. `join` polls in order and
+/// tokio-postgres sends a request on its future's first poll, so the server receives them in
+/// this order. Statements are prepared (and cached per connection) before the pipeline's
+/// bound statements are sent, so that a first-time prepare cannot reorder them.
+///
+/// Returns the role the opening read (`app.enter`), and the statement's outcome. An error of
+/// the opening wins over the statement's: after it, the statement only reports the aborted
+/// transaction.
+async fn pipelined(
+    client: &Object,
+    setup: Option<Setup>,
+    sql: &Sql,
+    params: Params<'_>,
+    work: Work,
+) -> Result<(Option<String>, Result<Done, AppError>), AppError> {
+    let Some(setup) = setup else {
+        let outcome = async {
+            let statement = client.prepare_cached(sql.text()).await?;
+            run(client, &statement, params, work).await
+        }
+        .await;
+        return Ok((None, outcome.map_err(AppError::from)));
+    };
+    let opening = try_join_all([BEGIN, SET_ROLE].map(|statement| client.simple_query(statement)));
     match setup {
-        None => Ok((None, work.await.map_err(AppError::from))),
-        Some(setup) => {
-            let setup = try_join_all(setup.iter().map(|statement| client.simple_query(statement)));
-            let (answers, value) = join(setup, work).await;
-            let answers = answers?;
-            let value_of_last = answers.last().and_then(|messages| {
-                messages.iter().find_map(|message| match message {
-                    SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
-                    _ => None,
-                })
-            });
-            Ok((value_of_last, value.map_err(AppError::from)))
+        Setup::Session { org, user, session } => {
+            let chain = async {
+                let enter = client.prepare_cached(ENTER).await?;
+                let statement = client.prepare_cached(sql.text()).await?;
+                let context_params: [&(dyn ToSql + Sync); 3] = [&org, &user, &session];
+                let context = client.query_one(&enter, &context_params);
+                Ok::<_, tokio_postgres::Error>(join(context, run(client, &statement, params, work)).await)
+            };
+            let (opened, chained) = join(opening, chain).await;
+            opened?;
+            let (context, value) = chained?;
+            let role: String = context?.try_get(0)?;
+            Ok((Some(role), value.map_err(AppError::from)))
+        }
+        Setup::Statements(statements) => {
+            let settings = try_join_all(statements.iter().map(|s| client.simple_query(s)));
+            let statement = async {
+                let statement = client.prepare_cached(sql.text()).await?;
+                run(client, &statement, params, work).await
+            };
+            let ((opened, set), value) = join(join(opening, settings), statement).await;
+            opened?;
+            set?;
+            Ok((None, value.map_err(AppError::from)))
         }
     }
 }
@@ -227,13 +301,11 @@ impl TenantTx {
     /// same round trip, that the token's session is live and its user present, and sets
     /// `app.role` from the database; a dead session fails the first query with 401.
     pub(crate) fn begin(client: Object, principal: &Principal) -> Self {
-        let setup = vec![
-            "BEGIN".to_owned(),
-            format!("SET LOCAL ROLE {RUNTIME_ROLE}"),
-            format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
-            format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
-            format!("SELECT app.authorize_session('{}')", principal.session_id()),
-        ];
+        let setup = Setup::Session {
+            org: *principal.org_id().as_uuid(),
+            user: *principal.user_id().as_uuid(),
+            session: *principal.session_id().as_uuid(),
+        };
         Self {
             inner: Tx::new(client, setup),
             org_id: principal.org_id(),
@@ -244,13 +316,11 @@ impl TenantTx {
     /// A transaction that creates the principal's session (sign-up, log-in): there is no
     /// session to check yet, and the role was just read from the database by the caller.
     pub(crate) fn begin_new_session(client: Object, principal: &Principal) -> Self {
-        let setup = vec![
-            "BEGIN".to_owned(),
-            format!("SET LOCAL ROLE {RUNTIME_ROLE}"),
+        let setup = Setup::Statements(vec![
             format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
             format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
             format!("SET LOCAL app.role = '{}'", principal.role().as_str()),
-        ];
+        ]);
         let mut inner = Tx::new(client, setup);
         inner.role = Some(principal.role());
         Self {
@@ -318,9 +388,8 @@ pub struct AnonTx {
 
 impl AnonTx {
     pub(crate) fn begin(client: Object) -> Self {
-        let setup = vec!["BEGIN".to_owned(), format!("SET LOCAL ROLE {RUNTIME_ROLE}")];
         Self {
-            inner: Tx::new(client, setup),
+            inner: Tx::new(client, Setup::Statements(Vec::new())),
         }
     }
 

@@ -176,7 +176,8 @@ where
 {
     match created {
         crate::service::idempotency::Created::New(resource) => Ok(D::from(resource)),
-        crate::service::idempotency::Created::Replayed(body) => D::parse_from_json(Some(body))
-            .map_err(|err| AppError::internal(err.into_message())),
+        crate::service::idempotency::Created::Replayed(body) => {
+            D::parse_from_json(Some(body)).map_err(|err| AppError::internal(err.into_message()))
+        }
     }
 }

@@ -17,9 +17,9 @@ use std::time::Instant;
 
 use deadpool_postgres::Object;
 use futures_util::future::{join, try_join_all};
-use uuid::Uuid;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
 
 use super::Sql;
 use crate::auth::Principal;
@@ -41,7 +41,11 @@ const SET_ROLE: &str = "SET LOCAL ROLE tenantry_app"; // RUNTIME_ROLE
 /// How a transaction's context is set, ahead of its first query (after BEGIN and the role).
 enum Setup {
     /// An authenticated request: `app.enter(org, user, session)`.
-    Session { org: Uuid, user: Uuid, session: Uuid },
+    Session {
+        org: Uuid,
+        user: Uuid,
+        session: Uuid,
+    },
     /// Sign-up and log-in (no session to check yet) and pre-authentication: these fixed
     /// `SET LOCAL` statements, built only from typed values.
     Statements(Vec<String>),
@@ -222,7 +226,9 @@ async fn pipelined(
                 let statement = client.prepare_cached(sql.text()).await?;
                 let context_params: [&(dyn ToSql + Sync); 3] = [&org, &user, &session];
                 let context = client.query_one(&enter, &context_params);
-                Ok::<_, tokio_postgres::Error>(join(context, run(client, &statement, params, work)).await)
+                Ok::<_, tokio_postgres::Error>(
+                    join(context, run(client, &statement, params, work)).await,
+                )
             };
             let (opened, chained) = join(opening, chain).await;
             opened?;

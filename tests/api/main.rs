@@ -7,6 +7,7 @@ mod auth;
 mod consistency;
 mod cross_tenant;
 mod errors;
+mod explain;
 mod faults;
 mod isolation;
 mod login_hardening;

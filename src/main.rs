@@ -2,6 +2,12 @@
 
 use std::process::ExitCode;
 
+/// mimalloc returns freed memory to the system promptly: argon2id takes 19 MiB per hash, and
+/// with the system allocator every blocking thread kept its own copy (hundreds of MiB of RSS
+/// after a log-in storm; see docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use tenantry::config::{Cli, Command};
 

@@ -16,7 +16,7 @@
 use std::time::Instant;
 
 use deadpool_postgres::Object;
-use futures_util::future::{join, try_join_all};
+use futures_util::future::{join, join3, try_join_all};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
@@ -36,6 +36,7 @@ pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 /// The statement that opens a request's tenant context (migration V10).
 const ENTER: &str = "SELECT app.enter($1, $2, $3)";
 const BEGIN: &str = "BEGIN";
+const COMMIT: &str = "COMMIT";
 const SET_ROLE: &str = "SET LOCAL ROLE tenantry_app"; // RUNTIME_ROLE
 
 /// How a transaction's context is set, ahead of its first query (after BEGIN and the role).
@@ -71,6 +72,8 @@ struct Tx {
     busy: bool,
     /// The caller's role as the database knows it, once the setup has answered.
     role: Option<Role>,
+    /// The next statement is the last: send COMMIT in the same round trip.
+    commit_with_next: bool,
 }
 
 impl Tx {
@@ -81,16 +84,29 @@ impl Tx {
             opened: None,
             busy: false,
             role: None,
+            commit_with_next: false,
         }
     }
 
-    /// Records what the opening answered (the role read by `app.enter`).
-    fn absorb<T>(
-        &mut self,
-        outcome: Result<(Option<String>, Result<T, AppError>), AppError>,
-    ) -> Result<T, AppError> {
+    /// Records what the opening answered (the role read by `app.enter`) and whether a
+    /// pipelined COMMIT closed the transaction.
+    fn absorb<T>(&mut self, outcome: Result<Outcome<T>, AppError>) -> Result<T, AppError> {
         self.busy = false;
-        let (role, value) = outcome?;
+        let Outcome {
+            role,
+            value,
+            committed,
+        } = outcome?;
+        match committed {
+            // After a failed statement the server answered COMMIT with a rollback: either way
+            // the transaction is over and the connection clean.
+            Some(Ok(())) => {
+                self.state = State::Finished;
+                self.record_duration();
+            }
+            Some(Err(err)) => return Err(err),
+            None => {}
+        }
         if let Some(role) = role {
             self.role = Some(
                 Role::parse(&role)
@@ -122,14 +138,16 @@ impl Tx {
     }
 
     async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
+        let commit = std::mem::take(&mut self.commit_with_next);
         let (client, setup) = self.prepare()?;
-        let outcome = pipelined(client, setup, sql, params, Work::Rows).await;
+        let outcome = pipelined(client, setup, sql, params, Work::Rows, commit).await;
         self.absorb(outcome).map(Done::rows)
     }
 
     async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
+        let commit = std::mem::take(&mut self.commit_with_next);
         let (client, setup) = self.prepare()?;
-        let outcome = pipelined(client, setup, sql, params, Work::Count).await;
+        let outcome = pipelined(client, setup, sql, params, Work::Count, commit).await;
         self.absorb(outcome).map(Done::count)
     }
 
@@ -142,7 +160,7 @@ impl Tx {
                     .client
                     .as_ref()
                     .ok_or_else(|| AppError::internal("transaction without a connection"))?;
-                if let Err(err) = client.batch_execute("COMMIT").await {
+                if let Err(err) = client.batch_execute(COMMIT).await {
                     // Unknown outcome: let Drop roll back (or discard) the connection.
                     self.state = State::Open;
                     return Err(err.into());
@@ -194,29 +212,60 @@ async fn run(
     }
 }
 
-/// Runs the transaction's opening (when given) and one statement in one pipeline: every
-/// request is written before any response is awaited. `join` polls in order and
-/// tokio-postgres sends a request on its future's first poll, so the server receives them in
-/// this order. Statements are prepared (and cached per connection) before the pipeline's
-/// bound statements are sent, so that a first-time prepare cannot reorder them.
+/// What a pipeline answered.
+struct Outcome<T> {
+    /// The role `app.enter` read, when the pipeline opened a request's context.
+    role: Option<String>,
+    /// The statement's result.
+    value: Result<T, AppError>,
+    /// The pipelined COMMIT's result, when one was sent.
+    committed: Option<Result<(), AppError>>,
+}
+
+/// Sends COMMIT when `commit` says so (after everything polled before it).
+async fn commit_if(client: &Object, commit: bool) -> Option<Result<(), AppError>> {
+    if commit {
+        Some(
+            client
+                .simple_query(COMMIT)
+                .await
+                .map(drop)
+                .map_err(AppError::from),
+        )
+    } else {
+        None
+    }
+}
+
+/// Runs the transaction's opening (when given), one statement and, for a transaction's last
+/// statement, its COMMIT, in one pipeline: every request is written before any response is
+/// awaited. `join` polls in order and tokio-postgres sends a request on its future's first
+/// poll, so the server receives them in this order. Statements are prepared (and cached per
+/// connection) before the pipeline's bound statements are sent, so that a first-time prepare
+/// cannot reorder them.
 ///
-/// Returns the role the opening read (`app.enter`), and the statement's outcome. An error of
-/// the opening wins over the statement's: after it, the statement only reports the aborted
-/// transaction.
+/// An error of the opening wins over the statement's: after it, the statement only reports
+/// the aborted transaction.
 async fn pipelined(
     client: &Object,
     setup: Option<Setup>,
     sql: &Sql,
     params: Params<'_>,
     work: Work,
-) -> Result<(Option<String>, Result<Done, AppError>), AppError> {
+    commit: bool,
+) -> Result<Outcome<Done>, AppError> {
     let Some(setup) = setup else {
-        let outcome = async {
-            let statement = client.prepare_cached(sql.text()).await?;
-            run(client, &statement, params, work).await
-        }
+        let statement = client.prepare_cached(sql.text()).await?;
+        let (value, committed) = join(
+            run(client, &statement, params, work),
+            commit_if(client, commit),
+        )
         .await;
-        return Ok((None, outcome.map_err(AppError::from)));
+        return Ok(Outcome {
+            role: None,
+            value: value.map_err(AppError::from),
+            committed,
+        });
     };
     let opening = try_join_all([BEGIN, SET_ROLE].map(|statement| client.simple_query(statement)));
     match setup {
@@ -227,25 +276,45 @@ async fn pipelined(
                 let context_params: [&(dyn ToSql + Sync); 3] = [&org, &user, &session];
                 let context = client.query_one(&enter, &context_params);
                 Ok::<_, tokio_postgres::Error>(
-                    join(context, run(client, &statement, params, work)).await,
+                    join3(
+                        context,
+                        run(client, &statement, params, work),
+                        commit_if(client, commit),
+                    )
+                    .await,
                 )
             };
             let (opened, chained) = join(opening, chain).await;
             opened?;
-            let (context, value) = chained?;
+            let (context, value, committed) = chained?;
             let role: String = context?.try_get(0)?;
-            Ok((Some(role), value.map_err(AppError::from)))
+            Ok(Outcome {
+                role: Some(role),
+                value: value.map_err(AppError::from),
+                committed,
+            })
         }
         Setup::Statements(statements) => {
             let settings = try_join_all(statements.iter().map(|s| client.simple_query(s)));
             let statement = async {
                 let statement = client.prepare_cached(sql.text()).await?;
-                run(client, &statement, params, work).await
+                Ok::<_, tokio_postgres::Error>(
+                    join(
+                        run(client, &statement, params, work),
+                        commit_if(client, commit),
+                    )
+                    .await,
+                )
             };
-            let ((opened, set), value) = join(join(opening, settings), statement).await;
+            let ((opened, set), chained) = join(join(opening, settings), statement).await;
             opened?;
             set?;
-            Ok((None, value.map_err(AppError::from)))
+            let (value, committed) = chained?;
+            Ok(Outcome {
+                role: None,
+                value: value.map_err(AppError::from),
+                committed,
+            })
         }
     }
 }
@@ -334,6 +403,13 @@ impl TenantTx {
             org_id: principal.org_id(),
             user_id: principal.user_id(),
         }
+    }
+
+    /// Declares the next statement the transaction's last: its COMMIT travels in the same
+    /// round trip, and [`TenantTx::commit`] then has nothing left to do. For read-only
+    /// requests of one statement (a failed statement's COMMIT is a rollback).
+    pub fn commit_with_next_statement(&mut self) {
+        self.inner.commit_with_next = true;
     }
 
     /// The caller's role as stored in the database now, known once the first query ran.

@@ -10,6 +10,7 @@ pub(crate) async fn current(
     principal: &Principal,
 ) -> Result<Organization, AppError> {
     let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
     let org = organizations::get(&mut tx)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -115,6 +115,7 @@ pub(crate) async fn get(
     id: ProjectId,
 ) -> Result<Project, AppError> {
     let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
     let project = projects::get(&mut tx, id).await?;
     tx.commit().await?;
     project.ok_or(AppError::NotFound)
@@ -153,6 +154,7 @@ pub(crate) async fn list(
         include_deleted: query.include_deleted,
     };
     let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
     let rows = projects::list(
         &mut tx,
         query.order,

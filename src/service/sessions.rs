@@ -129,6 +129,7 @@ pub(crate) async fn list(
     principal: &Principal,
 ) -> Result<Vec<Session>, AppError> {
     let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
     let sessions = repo::sessions::list(&mut tx, principal.user_id()).await?;
     tx.commit().await?;
     Ok(sessions)

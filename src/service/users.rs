@@ -35,6 +35,7 @@ pub(crate) struct UpdateUser {
 /// The caller's own user. A token whose user was deleted no longer identifies anyone.
 pub(crate) async fn me(state: &AppState, principal: &Principal) -> Result<User, AppError> {
     let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
     let user = users::get(&mut tx, principal.user_id()).await?;
     tx.commit().await?;
     user.ok_or(AppError::Unauthenticated {
@@ -49,6 +50,7 @@ pub(crate) async fn get(
     id: UserId,
 ) -> Result<User, AppError> {
     let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
     let user = users::get(&mut tx, id).await?;
     tx.commit().await?;
     user.ok_or(AppError::NotFound)
@@ -71,6 +73,7 @@ pub(crate) async fn list(
     };
     let after = decode_cursor(state, principal.org_id(), list, cursor)?;
     let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
     let rows = users::list(
         &mut tx,
         after.map(|p| p.id),

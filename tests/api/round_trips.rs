@@ -1,6 +1,7 @@
 //! The cost of the tenant context and of the session check, in database round trips,
-//! measured through a proxy that delays every packet: setting the role, the tenant settings
-//! and checking the session travel in the same round trip as the request's first query.
+//! measured through a proxy that delays every packet: setting the role, the tenant settings,
+//! checking the session and, for a read, committing travel in the same round trip as the
+//! request's query.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use crate::support::{TestApp, TestDb, settings_for};
 const ONE_WAY: Duration = Duration::from_millis(20);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_authenticated_read_costs_two_round_trips_session_check_included() {
+async fn an_authenticated_read_costs_one_round_trip_session_check_and_commit_included() {
     let db = TestDb::new().await;
     let mut settings = settings_for(&db);
     let real_port = db.config.get_ports().first().copied().unwrap_or(5432);
@@ -53,14 +54,14 @@ async fn an_authenticated_read_costs_two_round_trips_session_check_included() {
     let round_trips = median.as_secs_f64() / round_trip.as_secs_f64();
     println!("GET /v1/me: median {median:?} = {round_trips:.2} database round trips");
 
-    // 1: BEGIN, SET LOCAL ROLE, SET LOCAL app.*, SELECT app.authorize_session(), the query.
-    // 2: COMMIT.
+    // One round trip: BEGIN, SET LOCAL ROLE, SELECT app.enter() (context, session check,
+    // role), the query and COMMIT are written before any answer is read.
     assert!(
-        round_trips >= 1.9,
+        round_trips >= 0.9,
         "the proxy must make round trips visible ({round_trips:.2})"
     );
     assert!(
-        round_trips < 2.6,
-        "a read must cost two round trips, session check included ({round_trips:.2})"
+        round_trips < 1.6,
+        "a read must cost one round trip, session check and commit included ({round_trips:.2})"
     );
 }

@@ -139,7 +139,9 @@ pub(crate) fn client_info(req: &Request) -> ClientInfo {
 /// The created organization, its owner, and the owner's tokens.
 #[derive(Debug, Object)]
 pub(crate) struct SignupResultDto {
+    /// The new organization.
     organization: OrganizationDto,
+    /// Its first user, an owner.
     user: UserDto,
     #[oai(flatten)]
     token: TokenDto,

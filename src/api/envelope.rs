@@ -14,6 +14,7 @@ use crate::error::{AppError, FieldError};
 /// The body of every error response.
 #[derive(Debug, Object)]
 pub struct ErrorEnvelope {
+    /// What went wrong.
     pub error: ErrorBody,
 }
 

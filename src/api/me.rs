@@ -111,6 +111,7 @@ pub(crate) struct SessionDto {
 /// The calling user's live sessions.
 #[derive(Debug, Object)]
 pub(crate) struct SessionListDto {
+    /// The live sessions, newest first.
     items: Vec<SessionDto>,
 }
 

@@ -120,6 +120,9 @@ fn document() -> serde_json::Value {
                     "additionalProperties".into(),
                     serde_json::Value::Bool(false),
                 );
+                if let Some(example) = request_example(name) {
+                    schema.insert("example".into(), example);
+                }
                 continue;
             }
             // Responses: an optional field is present as `null` when it has no value
@@ -146,6 +149,33 @@ fn document() -> serde_json::Value {
         }
     }
     doc
+}
+
+/// A valid example of each request body, for the spec's readers and Swagger UI's "Try it out".
+fn request_example(schema: &str) -> Option<serde_json::Value> {
+    use serde_json::json;
+    Some(match schema {
+        "SignupRequest" => json!({
+            "org_name": "Acme Inc.", "org_slug": "acme", "email": "alice@acme.test",
+            "display_name": "Alice", "password": "correct horse battery"
+        }),
+        "LoginRequest" => json!({
+            "org_slug": "acme", "email": "alice@acme.test", "password": "correct horse battery"
+        }),
+        "RefreshRequest" => json!({
+            "refresh_token": "AZLPi2Wcd7iSlxJbzgEl2gGUz6V4TXeUrZbk8f0Mv1r0VUgcyvNlqOQxKzKhC8eRX0WvTtq6GhBeAp7I3S6tWg"
+        }),
+        "CreateUserRequest" => json!({
+            "email": "bob@acme.test", "display_name": "Bob", "password": "bobs password 1",
+            "role": "member"
+        }),
+        "UpdateUserRequest" => json!({"display_name": "Robert"}),
+        "CreateProjectRequest" => json!({
+            "name": "Apollo", "description": "To the moon.", "status": "active"
+        }),
+        "UpdateProjectRequest" => json!({"status": "archived"}),
+        _ => return None,
+    })
 }
 
 /// The OpenAPI document, as `tenantry openapi` prints it and `openapi.yaml` stores it.

@@ -59,6 +59,8 @@ pub(crate) enum OrgResponse {
 )]
 impl OrgApi {
     /// Get the calling user's organization
+    ///
+    /// The organization of the bearer token: its id, slug (used at log-in) and name.
     #[oai(path = "/", method = "get", operation_id = "getOrganization")]
     async fn get(&self, state: Data<&AppState>, auth: BearerAuth) -> Result<OrgResponse, ApiError> {
         let org = service::organizations::current(&state, &auth.0).await?;

@@ -62,10 +62,13 @@ pub(crate) struct ProjectDto {
     description: String,
     /// The user responsible for the project.
     owner_id: Uuid,
+    /// `active` or `archived`.
     status: StatusDto,
     /// Bumped by every change; also sent as the `ETag` header. Send it back in `If-Match`.
     version: i64,
+    /// When the project was created (set by the database).
     created_at: DateTime<Utc>,
+    /// When the project was last changed (set by the database).
     updated_at: DateTime<Utc>,
     /// Who created it (set by the database).
     created_by: Option<Uuid>,
@@ -98,6 +101,7 @@ impl From<Project> for ProjectDto {
 #[derive(Debug, Object)]
 #[oai(rename = "ProjectPage")]
 pub(crate) struct ProjectPageDto {
+    /// The projects of this page, in the requested order.
     items: Vec<ProjectDto>,
     /// Pass as `cursor` (with the same filters and sort) for the next page; `null` on the last.
     next_cursor: Option<String>,
@@ -135,6 +139,7 @@ pub(crate) struct CreateProjectRequest {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateProjectRequest {
+    /// New name, 1 to 200 characters; unique among the organization's live projects.
     #[oai(validator(
         min_length = 1,
         max_length = 200,
@@ -142,6 +147,7 @@ pub(crate) struct UpdateProjectRequest {
     ))]
     #[serde(default)]
     name: Option<String>,
+    /// New description, at most 2000 characters.
     #[oai(validator(
         max_length = 2000,
         pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
@@ -151,6 +157,7 @@ pub(crate) struct UpdateProjectRequest {
     /// Only owners and admins reassign a project.
     #[serde(default)]
     owner_id: Option<Uuid>,
+    /// New state: `active` or `archived`.
     #[serde(default)]
     status: Option<StatusDto>,
 }
@@ -280,7 +287,7 @@ impl ProjectsApi {
         /// Only projects of this user.
         owner_id: Query<Option<Uuid>>,
         /// Only projects whose name starts with this (ignoring case).
-        #[oai(validator(max_length = 200))]
+        #[oai(validator(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$"))]
         name_prefix: Query<Option<String>>,
         /// Order; `created` when omitted.
         sort: Query<Option<SortDto>>,

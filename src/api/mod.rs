@@ -76,6 +76,7 @@ fn service() -> OpenApiService<Apis, ()> {
 fn document() -> serde_json::Value {
     let mut doc: serde_json::Value =
         serde_json::from_str(&service().spec()).unwrap_or(serde_json::Value::Null);
+    add_links(&mut doc);
     let mut request_schemas = Vec::new();
     if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
         for item in paths.values().filter_map(|i| i.as_object()) {
@@ -149,6 +150,47 @@ fn document() -> serde_json::Value {
         }
     }
     doc
+}
+
+/// OpenAPI links from each create to the operations on what it created, so that clients and
+/// stateful testers can follow them (`id` comes from the 201 body).
+fn add_links(doc: &mut serde_json::Value) {
+    for (path, resource, operations) in [
+        (
+            "/v1/projects",
+            "project",
+            [
+                "getProject",
+                "updateProject",
+                "deleteProject",
+                "restoreProject",
+            ],
+        ),
+        (
+            "/v1/users",
+            "user",
+            ["getUser", "updateUser", "deleteUser", "restoreUser"],
+        ),
+    ] {
+        let pointer = format!("/paths/{}/post/responses/201", path.replace('/', "~1"));
+        let Some(created) = doc.pointer_mut(&pointer).and_then(|r| r.as_object_mut()) else {
+            continue;
+        };
+        let links: serde_json::Map<String, serde_json::Value> = operations
+            .iter()
+            .map(|operation| {
+                (
+                    (*operation).to_owned(),
+                    serde_json::json!({
+                        "operationId": operation,
+                        "parameters": {"id": "$response.body#/id"},
+                        "description": format!("The {resource} just created."),
+                    }),
+                )
+            })
+            .collect();
+        created.insert("links".into(), serde_json::Value::Object(links));
+    }
 }
 
 /// A valid example of each request body, for the spec's readers and Swagger UI's "Try it out".

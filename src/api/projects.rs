@@ -459,8 +459,8 @@ impl ProjectsApi {
 
     /// Restore a removed project
     ///
-    /// Owners and admins only. 409 `PROJECT_NAME_TAKEN` when a live project has taken the
-    /// name meanwhile.
+    /// Owners and admins only; restoring a live project returns it unchanged. 409
+    /// `PROJECT_NAME_TAKEN` when a live project has taken the name meanwhile.
     #[oai(
         path = "/:id/restore",
         method = "post",

@@ -385,8 +385,8 @@ impl UsersApi {
 
     /// Restore a removed user
     ///
-    /// Owners and admins only (only owners restore owners). 409 `EMAIL_ALREADY_EXISTS` when a
-    /// live user has taken the email meanwhile.
+    /// Owners and admins only (only owners restore owners); restoring a live user returns it
+    /// unchanged. 409 `EMAIL_ALREADY_EXISTS` when a live user has taken the email meanwhile.
     #[oai(path = "/:id/restore", method = "post", operation_id = "restoreUser")]
     async fn restore(
         &self,

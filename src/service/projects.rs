@@ -247,8 +247,8 @@ pub(crate) async fn delete(
     .await
 }
 
-/// Restores a removed project (owners and admins). 409 `PROJECT_NAME_TAKEN` when a live
-/// project took its name meanwhile.
+/// Restores a removed project (owners and admins); a live one is returned as it is. 409
+/// `PROJECT_NAME_TAKEN` when a live project took its name meanwhile.
 pub(crate) async fn restore(
     state: &AppState,
     principal: &Principal,
@@ -262,9 +262,12 @@ pub(crate) async fn restore(
                 "only owners and admins restore projects",
             ));
         }
-        project
-            .filter(|p| p.deleted_at.is_some())
-            .ok_or(AppError::NotFound)?;
+        let project = project.ok_or(AppError::NotFound)?;
+        if project.deleted_at.is_none() {
+            // Restoring a live project changes nothing: restore is idempotent.
+            tx.commit().await?;
+            return Ok(project);
+        }
         let project = projects::restore(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound)?;

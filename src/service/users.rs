@@ -266,8 +266,8 @@ pub(crate) async fn delete(
     .await
 }
 
-/// Restores a removed user (owners and admins; only owners restore owners). 409
-/// `EMAIL_ALREADY_EXISTS` when a live user took the email meanwhile.
+/// Restores a removed user (owners and admins; only owners restore owners); a live one is
+/// returned as it is. 409 `EMAIL_ALREADY_EXISTS` when a live user took the email meanwhile.
 pub(crate) async fn restore(
     state: &AppState,
     principal: &Principal,
@@ -280,11 +280,14 @@ pub(crate) async fn restore(
         if !role.manages_users() {
             return Err(AppError::forbidden("only owners and admins restore users"));
         }
-        let target = target
-            .filter(|t| t.deleted_at.is_some())
-            .ok_or(AppError::NotFound)?;
+        let target = target.ok_or(AppError::NotFound)?;
         if target.role == Role::Owner && role != Role::Owner {
             return Err(AppError::forbidden("only owners can restore owners"));
+        }
+        if target.deleted_at.is_none() {
+            // Restoring a live user changes nothing: restore is idempotent.
+            tx.commit().await?;
+            return Ok(target);
         }
         let user = users::restore(&mut tx, id)
             .await?

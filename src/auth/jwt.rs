@@ -190,11 +190,6 @@ impl TokenService {
             role,
         ))
     }
-
-    /// The `kid` of the signing key.
-    pub fn current_kid(&self) -> &str {
-        &self.kid
-    }
 }
 
 #[cfg(test)]

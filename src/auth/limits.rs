@@ -105,11 +105,6 @@ impl RateLimits {
         self.sessions.shrink_to_fit();
         self.clients.shrink_to_fit();
     }
-
-    /// How many keys are tracked in all.
-    pub fn tracked_keys(&self) -> usize {
-        self.accounts.len() + self.sessions.len() + self.clients.len()
-    }
 }
 
 fn bounded<K: std::hash::Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>) {

@@ -115,13 +115,6 @@ impl Db {
         Ok(AnonTx::begin(self.client().await?))
     }
 
-    /// Readiness: a pooled connection answers a trivial query.
-    pub async fn ping(&self) -> Result<(), AppError> {
-        let client = self.client().await?;
-        client.simple_query("SELECT 1").await?;
-        Ok(())
-    }
-
     /// Readiness: the database answers, as the runtime role, and has every migration this
     /// binary knows (an older binary against a newer schema is ready: rolling deployments).
     pub async fn readiness(&self) -> Result<(), AppError> {

@@ -37,7 +37,8 @@ pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 const ENTER: &str = "SELECT app.enter($1, $2, $3)";
 const BEGIN: &str = "BEGIN";
 const COMMIT: &str = "COMMIT";
-const SET_ROLE: &str = "SET LOCAL ROLE tenantry_app"; // RUNTIME_ROLE
+/// `SET LOCAL ROLE` + [`RUNTIME_ROLE`] (a test keeps the two in step).
+const SET_ROLE: &str = "SET LOCAL ROLE tenantry_app";
 
 /// How a transaction's context is set, ahead of its first query (after BEGIN and the role).
 enum Setup {
@@ -481,5 +482,15 @@ impl AnonTx {
 
     pub async fn commit(self) -> Result<(), AppError> {
         self.inner.commit().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_role_switch_names_the_runtime_role() {
+        assert_eq!(SET_ROLE, format!("SET LOCAL ROLE {RUNTIME_ROLE}"));
     }
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 pub mod body;
+mod conditional;
 mod context;
 pub mod envelope;
 mod me;

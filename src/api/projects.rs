@@ -11,12 +11,11 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::{JsonBody, created_body, field, finish};
+use super::conditional::{precondition, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use crate::domain::{Description, ProjectId, ProjectName, ProjectStatus, UserId};
-use crate::error::AppError;
 use crate::repo::projects::{Order, Project};
-use crate::service::Precondition;
 use crate::service::idempotency::Idempotency;
 use crate::service::projects::{CreateProject, ListQuery, UpdateProject};
 use crate::service::{self, AppState, DEFAULT_PAGE_SIZE};
@@ -188,31 +187,6 @@ pub(crate) enum IncludeDto {
     Deleted,
 }
 
-fn etag(project: &ProjectDto) -> String {
-    version_tag(project.version)
-}
-
-/// A strong entity tag for a version: `"<version>"`.
-pub(crate) fn version_tag(version: i64) -> String {
-    format!("\"{version}\"")
-}
-
-/// `If-Match`: `*`, `"<version>"` or `W/"<version>"`; anything else cannot match (412).
-pub(crate) fn precondition(header: Option<&str>) -> Result<Option<Precondition>, AppError> {
-    let Some(value) = header.map(str::trim) else {
-        return Ok(None);
-    };
-    if value == "*" {
-        return Ok(Some(Precondition::Any));
-    }
-    let tag = value.strip_prefix("W/").unwrap_or(value);
-    tag.strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse::<i64>().ok())
-        .map(|v| Some(Precondition::Version(v)))
-        .ok_or(AppError::PreconditionFailed)
-}
-
 #[derive(Debug, ApiResponse)]
 pub(crate) enum ListProjectsResponse {
     /// A page of projects.
@@ -256,7 +230,7 @@ pub(crate) enum DeleteProjectResponse {
 
 fn ok(project: Project) -> ProjectResponse {
     let dto = ProjectDto::from(project);
-    let tag = etag(&dto);
+    let tag = version_tag(dto.version);
     ProjectResponse::Ok(Json(dto), tag)
 }
 
@@ -373,7 +347,7 @@ impl ProjectsApi {
         .await?;
         let dto: ProjectDto = created_body(created)?;
         let location = format!("/v1/projects/{}", dto.id);
-        let tag = etag(&dto);
+        let tag = version_tag(dto.version);
         Ok(CreateProjectResponse::Created(Json(dto), location, tag))
     }
 
@@ -476,30 +450,5 @@ impl ProjectsApi {
         let project =
             service::projects::restore(&state, &auth.0, ProjectId::from_uuid(id.0)).await?;
         Ok(ok(project))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_match_values_parse_or_fail_the_precondition() {
-        assert_eq!(precondition(None).ok(), Some(None));
-        assert_eq!(precondition(Some("*")).ok(), Some(Some(Precondition::Any)));
-        assert_eq!(
-            precondition(Some("\"7\"")).ok(),
-            Some(Some(Precondition::Version(7)))
-        );
-        assert_eq!(
-            precondition(Some("W/\"7\"")).ok(),
-            Some(Some(Precondition::Version(7)))
-        );
-        for bad in ["7", "\"x\"", "\"\"", "W/"] {
-            assert!(
-                matches!(precondition(Some(bad)), Err(AppError::PreconditionFailed)),
-                "{bad}"
-            );
-        }
     }
 }

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::{JsonBody, created_body, field, finish};
+use super::conditional::{precondition, version_tag};
 use super::envelope::ApiError;
-use super::projects::{precondition, version_tag};
 use super::security::BearerAuth;
 use crate::domain::{DisplayName, Email, Password, Role, UserId};
 use crate::repo::users::User;

@@ -17,8 +17,8 @@ use secrecy::SecretString;
 use crate::auth::jwt::TokenService;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::PasswordHasher;
-use crate::db::Db;
-use crate::domain::{CursorKey, OrgId, Position};
+use crate::db::{Db, TenantTx};
+use crate::domain::{CursorKey, OrgId, Position, Role};
 use crate::error::AppError;
 
 /// What every service operation may use. Cheap to clone.
@@ -110,6 +110,21 @@ pub(crate) fn paginate<T>(
         .last()
         .map(|last| state.cursors.encode(org, list, &position_of(last)));
     (rows, next)
+}
+
+/// The outcome of a write sent before the caller's role was known (the role comes back in
+/// the same round trip), once `authorize` has judged that role. A refusal wins over the
+/// write's own error, so a caller without the right learns nothing from a 409; a role that
+/// never arrived fails the request rather than skipping the check.
+pub(crate) fn authorized<T>(
+    tx: &TenantTx,
+    outcome: Result<T, AppError>,
+    authorize: impl FnOnce(Role) -> Result<(), AppError>,
+) -> Result<T, AppError> {
+    match tx.role() {
+        Ok(role) => authorize(role).and(outcome),
+        Err(unknown) => Err(outcome.err().unwrap_or(unknown)),
+    }
 }
 
 /// Session lifetimes.

@@ -4,7 +4,7 @@
 //! The same rules hold in the database (RLS policies of migration V7).
 
 use super::idempotency::{self, Begun, Created, Idempotency};
-use super::{AppState, MAX_PAGE_SIZE, Precondition, decode_cursor, paginate, retrying};
+use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::db::TenantTx;
 use crate::domain::{Description, Position, ProjectId, ProjectName, ProjectStatus, Role, UserId};
@@ -91,15 +91,14 @@ pub(crate) async fn create(
             return Ok(Created::Replayed(body));
         }
         let inserted = projects::insert(&mut tx, new_project).await;
-        if let Ok(role) = tx.role()
-            && !manages(role)
-            && owner_id != principal.user_id()
-        {
-            return Err(AppError::forbidden(
-                "only owners and admins create projects for others",
-            ));
-        }
-        let project = inserted?;
+        let project = authorized(&tx, inserted, |role| {
+            if !manages(role) && owner_id != principal.user_id() {
+                return Err(AppError::forbidden(
+                    "only owners and admins create projects for others",
+                ));
+            }
+            Ok(())
+        })?;
         if let Some(idem) = idem {
             idempotency::finish(&mut tx, idem, &render(&project)).await?;
         }

@@ -10,7 +10,7 @@
 //! here cannot grant more than the role allows.
 
 use super::idempotency::{self, Begun, Created, Idempotency};
-use super::{AppState, MAX_PAGE_SIZE, Precondition, decode_cursor, paginate, retrying};
+use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::domain::{DisplayName, Email, Password, Position, Role, UserId};
 use crate::error::AppError;
@@ -133,10 +133,7 @@ pub(crate) async fn create(
         // included. The caller's role comes back with the insert (same round trip); an
         // unauthorised insert is rolled back when `tx` drops.
         let inserted = users::insert(&mut tx, new_user).await;
-        if let Ok(role) = tx.role() {
-            authorize_create(role, new_user.role)?;
-        }
-        let user = inserted?;
+        let user = authorized(&tx, inserted, |role| authorize_create(role, new_user.role))?;
         if let Some(idem) = idem {
             idempotency::finish(&mut tx, idem, &render(&user)).await?;
         }

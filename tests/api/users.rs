@@ -233,6 +233,14 @@ async fn members_cannot_manage_users() {
         .send()
         .await;
     create.assert_error(403, "FORBIDDEN");
+    // A taken email is refused as forbidden too, not 409: a member cannot probe for emails.
+    let probe = app
+        .as_user(&member)
+        .post("/v1/users")
+        .json(json!({"email": owner.email, "display_name": "X", "password": PASSWORD}))
+        .send()
+        .await;
+    probe.assert_error(403, "FORBIDDEN");
     let edit = app
         .as_user(&member)
         .patch(&format!("/v1/users/{}", owner.user_id))

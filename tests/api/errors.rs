@@ -127,7 +127,7 @@ async fn a_lost_database_is_a_503_envelope_not_a_500_or_a_hang() {
         .expect("drop the database");
 
     let started = std::time::Instant::now();
-    let resp = app.as_user(&owner).get("/v1/me").send().await;
+    let resp = app.me(&owner).await;
 
     resp.assert_error(503, "DATABASE_UNAVAILABLE");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));

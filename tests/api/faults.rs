@@ -162,7 +162,7 @@ async fn killed_connections_give_fast_503s_then_recover_and_lose_no_acknowledged
     // Within two seconds of the last kill, requests succeed again without a restart.
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
-        let resp = app.as_user(&owner).get("/v1/me").send().await;
+        let resp = app.me(&owner).await;
         if resp.status == 200 {
             break;
         }

@@ -281,7 +281,7 @@ async fn a_request_over_its_timeout_is_a_503_and_leaves_the_connection_clean() {
     resp.assert_error(503, "TIMEOUT");
     assert!(started.elapsed() < std::time::Duration::from_millis(1500));
     // The single pooled connection serves the next request, and the change was not applied.
-    let me = app.as_user(&owner).get("/v1/me").send().await;
+    let me = app.me(&owner).await;
     me.assert_status(200);
     assert_eq!(me.body["display_name"], "Owner");
 }
@@ -303,11 +303,7 @@ async fn a_statement_over_the_statement_timeout_is_a_503() {
         .await;
 
     resp.assert_error(503, "TIMEOUT");
-    app.as_user(&owner)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
+    app.me(&owner).await.assert_status(200);
 }
 
 #[tokio::test]
@@ -323,13 +319,9 @@ async fn an_exhausted_pool_answers_503_after_the_acquire_timeout() {
     // Hold the only connection inside an open transaction.
     let mut held = app.state.db.tenant_tx(&principal).await.expect("tx");
     held.query(&Sql::new("select 1"), &[]).await.expect("query");
-    let resp = app.as_user(&owner).get("/v1/me").send().await;
+    let resp = app.me(&owner).await;
     resp.assert_error(503, "DATABASE_UNAVAILABLE");
     held.commit().await.expect("commit");
 
-    app.as_user(&owner)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
+    app.me(&owner).await.assert_status(200);
 }

@@ -51,7 +51,7 @@ async fn exercise(app: &TestApp, org: &Org, i: usize) {
             );
         }
         1 => {
-            let resp = app.as_user(member).get("/v1/me").send().await;
+            let resp = app.me(member).await;
             resp.assert_status(200);
             assert_eq!(
                 resp.body["id"],

@@ -34,11 +34,7 @@ async fn a_refresh_rotates_the_tokens_and_keeps_the_session_expiry() {
         "rotation does not extend the session"
     );
     let member = with_tokens(&owner, &refreshed);
-    app.as_user(&member)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
+    app.me(&member).await.assert_status(200);
     let again = app.refresh(&refreshed.str("/refresh_token")).await;
     again.assert_status(200);
 }
@@ -62,11 +58,7 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
     app.refresh(&current.refresh_token)
         .await
         .assert_error(401, "REFRESH_TOKEN_INVALID");
-    app.as_user(&current)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_error(401, "SESSION_REVOKED");
+    app.me(&current).await.assert_error(401, "SESSION_REVOKED");
 }
 
 #[tokio::test]
@@ -136,19 +128,11 @@ async fn logout_ends_the_session_on_the_very_next_request() {
         .await
         .assert_status(204);
 
-    app.as_user(&owner)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_error(401, "SESSION_REVOKED");
+    app.me(&owner).await.assert_error(401, "SESSION_REVOKED");
     app.refresh(&owner.refresh_token)
         .await
         .assert_error(401, "REFRESH_TOKEN_INVALID");
-    app.as_user(&other_device)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
+    app.me(&other_device).await.assert_status(200);
 }
 
 #[tokio::test]
@@ -165,17 +149,9 @@ async fn logout_all_ends_every_session_of_the_user_only() {
         .assert_status(204);
 
     for member in [&owner, &second] {
-        app.as_user(member)
-            .get("/v1/me")
-            .send()
-            .await
-            .assert_error(401, "SESSION_REVOKED");
+        app.me(member).await.assert_error(401, "SESSION_REVOKED");
     }
-    app.as_user(&colleague)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
+    app.me(&colleague).await.assert_status(200);
 }
 
 #[tokio::test]
@@ -210,27 +186,15 @@ async fn users_list_and_end_their_own_sessions_only() {
         .send()
         .await
         .assert_error(404, "NOT_FOUND");
-    app.as_user(&laptop)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
+    app.me(&laptop).await.assert_status(200);
 
     app.as_user(&owner)
         .delete(&format!("/v1/me/sessions/{laptop_id}"))
         .send()
         .await
         .assert_status(204);
-    app.as_user(&laptop)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_error(401, "SESSION_REVOKED");
-    app.as_user(&owner)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
+    app.me(&laptop).await.assert_error(401, "SESSION_REVOKED");
+    app.me(&owner).await.assert_status(200);
 }
 
 #[tokio::test]
@@ -247,14 +211,8 @@ async fn changing_ones_password_ends_the_other_sessions() {
         .await
         .assert_status(200);
 
-    app.as_user(&owner)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
-    app.as_user(&elsewhere)
-        .get("/v1/me")
-        .send()
+    app.me(&owner).await.assert_status(200);
+    app.me(&elsewhere)
         .await
         .assert_error(401, "SESSION_REVOKED");
     // An admin resetting someone's password ends all of that user's sessions.
@@ -264,11 +222,7 @@ async fn changing_ones_password_ends_the_other_sessions() {
         .send()
         .await
         .assert_status(200);
-    app.as_user(&bob)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_error(401, "SESSION_REVOKED");
+    app.me(&bob).await.assert_error(401, "SESSION_REVOKED");
 }
 
 #[tokio::test]
@@ -336,11 +290,7 @@ async fn an_expired_session_neither_authenticates_nor_refreshes() {
         .await
         .expect("expire");
 
-    app.as_user(&owner)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_error(401, "SESSION_REVOKED");
+    app.me(&owner).await.assert_error(401, "SESSION_REVOKED");
     app.refresh(&owner.refresh_token)
         .await
         .assert_error(401, "REFRESH_TOKEN_INVALID");
@@ -385,34 +335,14 @@ async fn tokens_signed_with_a_previous_key_keep_working_after_a_rotation() {
     ));
     rotated.jwt_previous_secrets = old.jwt_secret.iter().cloned().collect();
     let new_app = TestApp::spawn_with(crate::support::TestDb::attach(&url), rotated.clone()).await;
-    new_app
-        .as_user(&owner)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
+    new_app.me(&owner).await.assert_status(200);
     let fresh = with_tokens(&owner, &new_app.login("acme", &owner.email, PASSWORD).await);
-    new_app
-        .as_user(&fresh)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
+    new_app.me(&fresh).await.assert_status(200);
 
     // Once the old key is retired, its tokens are refused.
     let mut retired = rotated.clone();
     retired.jwt_previous_secrets = Vec::new();
     let strict = TestApp::spawn_with(crate::support::TestDb::attach(&url), retired).await;
-    strict
-        .as_user(&owner)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_error(401, "TOKEN_INVALID");
-    strict
-        .as_user(&fresh)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_status(200);
+    strict.me(&owner).await.assert_error(401, "TOKEN_INVALID");
+    strict.me(&fresh).await.assert_status(200);
 }

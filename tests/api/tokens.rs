@@ -250,9 +250,5 @@ async fn a_token_of_a_deleted_user_stops_working_at_once() {
         .await
         .assert_status(204);
 
-    app.as_user(&bob)
-        .get("/v1/me")
-        .send()
-        .await
-        .assert_error(401, "SESSION_REVOKED");
+    app.me(&bob).await.assert_error(401, "SESSION_REVOKED");
 }

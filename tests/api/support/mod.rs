@@ -163,6 +163,11 @@ impl TestApp {
             .await
     }
 
+    /// `GET /v1/me` with `member`'s token: the cheapest probe of whether a token still works.
+    pub async fn me(&self, member: &Member) -> TestResponse {
+        self.as_user(member).get("/v1/me").send().await
+    }
+
     pub async fn login(&self, org_slug: &str, email: &str, password: &str) -> TestResponse {
         self.post("/v1/auth/login")
             .json(json!({"org_slug": org_slug, "email": email, "password": password}))

@@ -113,7 +113,6 @@ pub(crate) fn wrap(
     limits: Limits,
     allowed: AllowedMethods,
 ) -> impl Endpoint<Output = Response> {
-    let allowed = Arc::new(allowed);
     app.with(CatchPanic::new().with_handler(panic_response))
         .around(move |next, req| {
             let allowed = allowed.clone();
@@ -175,7 +174,7 @@ async fn handle<E: Endpoint>(
     let elapsed = started.elapsed();
     let labels = RequestLabels {
         method: method.as_str().to_owned(),
-        route: route.clone(),
+        route,
         status,
     };
     METRICS.http_requests.get_or_create(&labels).inc();
@@ -188,7 +187,7 @@ async fn handle<E: Endpoint>(
         target: "tenantry::http",
         parent: &span,
         %method,
-        route = %route,
+        route = %labels.route,
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         org_id = org_id.map(tracing::field::display),

@@ -161,15 +161,7 @@ pub(crate) enum LoginResponse {
     Ok(Json<TokenDto>),
 }
 
-#[OpenApi(
-    prefix_path = "/v1/auth",
-    tag = "ApiTags::Auth",
-    response_header(
-        name = "X-Request-Id",
-        ty = "String",
-        description = "The request's id (the client's own when well-formed); also in every error body and log line."
-    )
-)]
+#[OpenApi(prefix_path = "/v1/auth", tag = "ApiTags::Auth")]
 impl AuthApi {
     /// Sign up: create an organization and its owner
     ///

@@ -23,15 +23,7 @@ pub(crate) enum MeResponse {
     Ok(Json<UserDto>),
 }
 
-#[OpenApi(
-    prefix_path = "/v1/me",
-    tag = "ApiTags::Me",
-    response_header(
-        name = "X-Request-Id",
-        ty = "String",
-        description = "The request's id (the client's own when well-formed); also in every error body and log line."
-    )
-)]
+#[OpenApi(prefix_path = "/v1/me", tag = "ApiTags::Me")]
 impl MeApi {
     /// Get the calling user
     ///

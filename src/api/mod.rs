@@ -77,6 +77,7 @@ fn service() -> OpenApiService<Apis, ()> {
 fn document() -> serde_json::Value {
     let mut doc: serde_json::Value =
         serde_json::from_str(&service().spec()).unwrap_or(serde_json::Value::Null);
+    add_request_id_header(&mut doc);
     add_links(&mut doc);
     let mut request_schemas = Vec::new();
     if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
@@ -151,6 +152,44 @@ fn document() -> serde_json::Value {
         }
     }
     doc
+}
+
+/// The middleware sends `X-Request-Id` on every response, so every response of the spec
+/// declares it, first among its headers; one place instead of a `response_header` on each
+/// API (a new one would be free to forget it).
+fn add_request_id_header(doc: &mut serde_json::Value) {
+    let header = serde_json::json!({
+        "description": "The request's id (the client's own when well-formed); also in every error body and log line.",
+        "required": true,
+        "deprecated": false,
+        "schema": {"type": "string"},
+    });
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    let operations = paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut());
+    for operation in operations {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(|r| r.as_object_mut())
+        else {
+            continue;
+        };
+        for response in responses.values_mut().filter_map(|r| r.as_object_mut()) {
+            let mut headers = serde_json::Map::new();
+            headers.insert(
+                middleware::REQUEST_ID_HEADER.to_ascii_uppercase(),
+                header.clone(),
+            );
+            if let Some(serde_json::Value::Object(own)) = response.remove("headers") {
+                headers.extend(own);
+            }
+            response.insert("headers".to_owned(), headers.into());
+        }
+    }
 }
 
 /// OpenAPI links from each create to the operations on what it created, so that clients and

@@ -48,14 +48,7 @@ fn ok() -> ProbeResponse {
     }))
 }
 
-#[OpenApi(
-    tag = "ApiTags::Ops",
-    response_header(
-        name = "X-Request-Id",
-        ty = "String",
-        description = "The request's id (the client's own when well-formed); also in every error body and log line."
-    )
-)]
+#[OpenApi(tag = "ApiTags::Ops")]
 impl OpsApi {
     /// Liveness probe
     ///

@@ -48,15 +48,7 @@ pub(crate) enum OrgResponse {
     Ok(Json<OrganizationDto>),
 }
 
-#[OpenApi(
-    prefix_path = "/v1/org",
-    tag = "ApiTags::Org",
-    response_header(
-        name = "X-Request-Id",
-        ty = "String",
-        description = "The request's id (the client's own when well-formed); also in every error body and log line."
-    )
-)]
+#[OpenApi(prefix_path = "/v1/org", tag = "ApiTags::Org")]
 impl OrgApi {
     /// Get the calling user's organization
     ///

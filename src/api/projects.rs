@@ -234,15 +234,7 @@ fn ok(project: Project) -> ProjectResponse {
     ProjectResponse::Ok(Json(dto), tag)
 }
 
-#[OpenApi(
-    prefix_path = "/v1/projects",
-    tag = "ApiTags::Projects",
-    response_header(
-        name = "X-Request-Id",
-        ty = "String",
-        description = "The request's id (the client's own when well-formed); also in every error body and log line."
-    )
-)]
+#[OpenApi(prefix_path = "/v1/projects", tag = "ApiTags::Projects")]
 impl ProjectsApi {
     /// List projects
     ///

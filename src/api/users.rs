@@ -211,15 +211,7 @@ pub(crate) enum DeleteUserResponse {
     NoContent,
 }
 
-#[OpenApi(
-    prefix_path = "/v1/users",
-    tag = "ApiTags::Users",
-    response_header(
-        name = "X-Request-Id",
-        ty = "String",
-        description = "The request's id (the client's own when well-formed); also in every error body and log line."
-    )
-)]
+#[OpenApi(prefix_path = "/v1/users", tag = "ApiTags::Users")]
 impl UsersApi {
     /// List users
     ///

@@ -49,6 +49,13 @@ pub async fn migrate(settings: &Settings) -> Result<(), RunError> {
     Ok(())
 }
 
+/// `tenantry distribute`: distributes the migrated schema on a Citus coordinator.
+pub async fn distribute(settings: &Settings) -> Result<db::Distribution, RunError> {
+    let config = settings.migration_database_url();
+    db::wait_until_reachable(config, settings.db_startup_timeout()).await?;
+    Ok(db::distribute(config).await?)
+}
+
 /// `tenantry purge`: deletes rows removed longer ago than the retention period.
 pub async fn purge(settings: &Settings) -> Result<Vec<(String, i64)>, RunError> {
     let config = settings.migration_database_url();

@@ -33,6 +33,10 @@ pub enum Command {
     /// Delete rows removed longer ago than TENANTRY_RETENTION_DAYS (and ended sessions,
     /// expired idempotency keys), then exit. Run it daily (cron, a Kubernetes CronJob).
     Purge,
+    /// On a Citus coordinator, after `migrate`: make organizations a reference table,
+    /// distribute every other table by org_id (colocated) and let the roles Citus connects as
+    /// log in to the workers, then exit. Idempotent; `migrate` repeats it once distributed.
+    Distribute,
     /// Print the OpenAPI document (YAML by default) and exit; needs no database.
     Openapi(OpenapiArgs),
 }

@@ -33,6 +33,15 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match command {
             Command::Migrate => tenantry::app::migrate(&cli.settings).await,
+            Command::Distribute => tenantry::app::distribute(&cli.settings).await.map(|done| {
+                for (relation, action) in done.changed {
+                    println!("{relation}: {action}");
+                }
+                println!(
+                    "may log in to the workers: {}",
+                    done.worker_roles.join(", ")
+                );
+            }),
             Command::Purge => tenantry::app::purge(&cli.settings).await.map(|purged| {
                 for (kind, count) in purged {
                     println!("{kind}: {count} purged");

@@ -1,5 +1,5 @@
 //! Probes: `/healthz` (the process is alive), `/readyz` (the database answers and is
-//! migrated), and `/metrics` (Prometheus).
+//! migrated; on Citus, every worker answers too), and `/metrics` (Prometheus).
 
 use std::time::Duration;
 
@@ -61,7 +61,8 @@ impl OpsApi {
     /// Readiness probe
     ///
     /// Answers 200 when the database responds within two seconds and has every migration this
-    /// build expects; 503 `DATABASE_UNAVAILABLE` or `MIGRATIONS_PENDING` otherwise.
+    /// build expects (and, on a Citus cluster, the coordinator reaches every worker); 503
+    /// `DATABASE_UNAVAILABLE` or `MIGRATIONS_PENDING` otherwise.
     #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
     async fn readyz(&self, state: Data<&AppState>) -> Result<ProbeResponse, ApiError> {
         match tokio::time::timeout(READY_TIMEOUT, state.db.readiness()).await {

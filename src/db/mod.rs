@@ -1,5 +1,6 @@
-//! The database: the request pool (private), database creation, migrations, the start-up
-//! row-level-security self-check, and the constructors of the two transaction kinds.
+//! The database: the request pool (private), database creation, migrations, distribution on
+//! Citus, the start-up row-level-security self-check, and the constructors of the two
+//! transaction kinds.
 //!
 //! Nothing outside this module holds a pooled client or runs SQL except through
 //! [`TenantTx`] and [`AnonTx`].
@@ -10,6 +11,8 @@ mod tx;
 pub use sql::Sql;
 pub use tx::{AnonTx, Params, RUNTIME_ROLE, TenantTx};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -49,12 +52,17 @@ pub enum StartupError {
     Pool(String),
     #[error("row-level security self-check failed: {0}")]
     SelfCheck(String),
+    #[error("cannot distribute: {0}")]
+    Distribute(String),
 }
 
 /// The request pool. Cloning is cheap (the pool is shared).
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    /// The database is a Citus coordinator (found by the start-up self-check): readiness then
+    /// also checks that every worker answers.
+    citus: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Db {
@@ -93,7 +101,10 @@ impl Db {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|err| StartupError::Pool(err.to_string()))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            citus: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, AppError> {
@@ -117,11 +128,28 @@ impl Db {
 
     /// Readiness: the database answers, as the runtime role, and has every migration this
     /// binary knows (an older binary against a newer schema is ready: rolling deployments).
+    /// On a Citus coordinator, every worker must also accept a connection from it.
     pub async fn readiness(&self) -> Result<(), AppError> {
         let mut tx = self.anon_tx().await?;
         let rows = tx
             .query(&crate::sql!("ops/applied_migration.sql"), &[])
             .await?;
+        if self.citus.load(Ordering::Relaxed) {
+            let unreachable = tx
+                .query(&crate::sql!("ops/unreachable_workers.sql"), &[])
+                .await?;
+            if !unreachable.is_empty() {
+                let nodes: Vec<String> = unreachable
+                    .iter()
+                    .map(|row| row.try_get("node"))
+                    .collect::<Result<_, _>>()
+                    .map_err(AppError::internal)?;
+                return Err(AppError::database_unavailable(format!(
+                    "Citus workers unreachable: {}",
+                    nodes.join(", ")
+                )));
+            }
+        }
         tx.commit().await?;
         let applied: i32 = rows
             .first()
@@ -219,6 +247,14 @@ impl Db {
                 ));
             }
         }
+        let citus: bool = client
+            .query_one(
+                "select exists (select 1 from pg_catalog.pg_extension where extname = 'citus')",
+                &[],
+            )
+            .await?
+            .get(0);
+        self.citus.store(citus, Ordering::Relaxed);
         let login = client
             .query_one(
                 "select current_user::text, r.rolsuper or r.rolbypassrls,
@@ -235,10 +271,16 @@ impl Db {
                  GRANT {RUNTIME_ROLE} TO {login_role}"
             ));
         }
+        // The worker check takes a pooled connection of its own: give this one back first
+        // (a pool of one would otherwise wait for itself).
+        drop(client);
+        let mut warnings = Vec::new();
+        if citus {
+            self.check_workers(&mut problems, &mut warnings).await?;
+        }
         if !problems.is_empty() {
             return Err(StartupError::SelfCheck(problems.join("; ")));
         }
-        let mut warnings = Vec::new();
         if privileged {
             warnings.push(format!(
                 "the pool logs in as {login_role}, a SUPERUSER or BYPASSRLS role: RLS still applies \
@@ -247,6 +289,42 @@ impl Db {
             ));
         }
         Ok(warnings)
+    }
+}
+
+impl Db {
+    /// The Citus part of the self-check: every role Citus connects to the workers as can log
+    /// in there (else every request, log-in or purge touching that role fails). Run as the
+    /// runtime role, which therefore must reach each worker itself. A worker that does not
+    /// answer now is a warning (readiness reports it), not a reason to refuse to start.
+    async fn check_workers(
+        &self,
+        problems: &mut Vec<String>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), StartupError> {
+        let startup = |err: AppError| StartupError::SelfCheck(err.to_string());
+        let mut tx = self.anon_tx().await.map_err(startup)?;
+        let rows = tx
+            .query(&crate::sql!("ops/workers_without_login.sql"), &[])
+            .await
+            .map_err(startup)?;
+        tx.commit().await.map_err(startup)?;
+        for row in rows {
+            let (node, reached, roles): (String, bool, String) =
+                (row.get("node"), row.get("reached"), row.get("roles"));
+            if reached && !roles.is_empty() {
+                problems.push(format!(
+                    "on Citus worker {node}, {roles} cannot log in: run `tenantry distribute`"
+                ));
+            } else if !reached && roles.contains("not permitted to log in") {
+                problems.push(format!(
+                    "{RUNTIME_ROLE} cannot log in to Citus worker {node}: run `tenantry distribute`"
+                ));
+            } else if !reached {
+                warnings.push(format!("Citus worker {node} does not answer: {roles}"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -391,10 +469,24 @@ pub async fn ensure_database(config: &tokio_postgres::Config) -> Result<(), Star
 /// An arbitrary but fixed advisory-lock key: one migrator at a time per database.
 const MIGRATION_LOCK_KEY: i64 = 0x7465_6e61_6e74_7279; // "tenantry"
 
+/// Session settings of the migration connection, for a Citus coordinator (elsewhere they are
+/// unused placeholders). A migration that adds a tenant table creates it, with its foreign
+/// keys to `organizations` (a reference table) and to distributed tables, while it is still
+/// local, then distributes it with `app.distribute_table`: Citus would otherwise turn it into a
+/// "Citus local table" at its first foreign key and then refuse to distribute it. And a
+/// migration may add a trigger to a distributed table, which Citus refuses by default;
+/// Tenantry's triggers touch only their row, its organization's rows (one shard) and the
+/// reference table.
+const MIGRATION_SESSION: &str = "SET citus.enable_local_reference_table_foreign_keys = off;
+     SET citus.enable_unsafe_triggers = on";
+
 /// Applies pending migrations from `sql/migrations/` (embedded at build time). Concurrent
-/// starts of several instances serialise on an advisory lock.
+/// starts of several instances serialise on an advisory lock. On a Citus coordinator whose
+/// schema is distributed, it then distributes what the migrations added and lets the roles
+/// log in to the workers again (see [`distribute`]).
 pub async fn migrate(config: &tokio_postgres::Config) -> Result<usize, StartupError> {
     let mut client = connect(config).await?;
+    client.batch_execute(MIGRATION_SESSION).await?;
     client
         .execute(
             "select pg_catalog.pg_advisory_lock($1)",
@@ -405,6 +497,11 @@ pub async fn migrate(config: &tokio_postgres::Config) -> Result<usize, StartupEr
         .set_abort_divergent(true)
         .run_async(&mut client)
         .await;
+    let redistributed = if report.is_ok() {
+        redistribute_if_distributed(&client).await.map(Some)
+    } else {
+        Ok(None)
+    };
     // The lock dies with the session anyway; release it explicitly for clarity.
     let _ = client
         .execute(
@@ -413,7 +510,125 @@ pub async fn migrate(config: &tokio_postgres::Config) -> Result<usize, StartupEr
         )
         .await;
     let applied = report?.applied_migrations().len();
+    if let Some(Some(distribution)) = redistributed? {
+        distribution.log();
+    }
     Ok(applied)
+}
+
+/// What [`distribute`] did.
+#[derive(Debug, Default)]
+pub struct Distribution {
+    /// Tables it made a reference table or distributed now (`app.x`, what was done).
+    pub changed: Vec<(String, String)>,
+    /// The roles it let log in to the workers.
+    pub worker_roles: Vec<String>,
+}
+
+impl Distribution {
+    fn log(&self) {
+        for (relation, action) in &self.changed {
+            tracing::info!(relation = %relation, action = %action, "distributed");
+        }
+        tracing::info!(
+            roles = %self.worker_roles.join(", "),
+            "these roles may log in to the Citus workers"
+        );
+    }
+}
+
+/// Runs `app.distribute()` and `app.grant_worker_login()`; a failure names the database's
+/// reason (Citus missing, a table that cannot be distributed, a worker refusing a role).
+async fn distribute_schema(client: &tokio_postgres::Client) -> Result<Distribution, StartupError> {
+    let reason = |err: tokio_postgres::Error| {
+        StartupError::Distribute(match err.as_db_error() {
+            Some(db) => match db.hint() {
+                Some(hint) => format!("{} ({hint})", db.message()),
+                None => db.message().to_owned(),
+            },
+            None => err.to_string(),
+        })
+    };
+    distribute_steps(client).await.map_err(reason)
+}
+
+async fn distribute_steps(
+    client: &tokio_postgres::Client,
+) -> Result<Distribution, tokio_postgres::Error> {
+    let changed = client
+        .query("select relation, action from app.distribute()", &[])
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let worker_roles = client
+        .query("select app.grant_worker_login()::text", &[])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    Ok(Distribution {
+        changed,
+        worker_roles,
+    })
+}
+
+/// After a migration run: distribute again when the schema is distributed (new tables, and
+/// the worker log-ins that migrations restating NOLOGIN took away). `None` elsewhere.
+async fn redistribute_if_distributed(
+    client: &tokio_postgres::Client,
+) -> Result<Option<Distribution>, StartupError> {
+    let distributed: bool = client
+        .query_one("select app.is_distributed()", &[])
+        .await?
+        .get(0);
+    if !distributed {
+        return Ok(None);
+    }
+    distribute_schema(client).await.map(Some)
+}
+
+/// `tenantry distribute`, on a Citus coordinator whose migrations are current: makes
+/// `organizations` a reference table and distributes every other table of the schema by
+/// `org_id`, colocated (`app.distribute()`), then lets the roles Citus connects as log in to
+/// the workers (`app.grant_worker_login()`). Idempotent; holds the migration lock.
+pub async fn distribute(config: &tokio_postgres::Config) -> Result<Distribution, StartupError> {
+    let client = connect(config).await?;
+    client.batch_execute(MIGRATION_SESSION).await?;
+    client
+        .execute(
+            "select pg_catalog.pg_advisory_lock($1)",
+            &[&MIGRATION_LOCK_KEY],
+        )
+        .await?;
+    let result = async {
+        let applied: i32 = client
+            .query_one(
+                "select coalesce(max(version), 0)::int4 from refinery_schema_history",
+                &[],
+            )
+            .await
+            .map_err(|_| StartupError::Distribute("the database is not migrated: run `tenantry migrate` first".into()))?
+            .get(0);
+        if let Some(latest) = latest_migration_version()
+            && applied < latest
+        {
+            return Err(StartupError::Distribute(format!(
+                "the database is at migration {applied}, this build expects {latest}: run `tenantry migrate` first"
+            )));
+        }
+        distribute_schema(&client).await
+    }
+    .await;
+    let _ = client
+        .execute(
+            "select pg_catalog.pg_advisory_unlock($1)",
+            &[&MIGRATION_LOCK_KEY],
+        )
+        .await;
+    let distribution = result?;
+    distribution.log();
+    Ok(distribution)
 }
 
 /// Deletes what the retention period has expired (see migration V8), connecting as the

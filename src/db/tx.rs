@@ -4,11 +4,11 @@
 //! `tenantry_app` (NOBYPASSRLS) and, for a [`TenantTx`], set `app.org_id`, `app.user_id` and
 //! `app.role` transaction-locally. These statements are not sent when the transaction is
 //! created: they are pipelined with its first query, so setting the tenant context costs no
-//! extra round trip. For a request that is `BEGIN`, `SET LOCAL ROLE tenantry_app` and one
-//! prepared, bound `SELECT app.enter($1, $2, $3)` that sets the settings with `SET LOCAL`
-//! (which Citus propagates), checks the session and returns the user's current role: no SQL
-//! text is built per request, and each statement is its own message (Citus forwards a
-//! multi-statement string whole and fails).
+//! extra round trip. For a request that is `BEGIN`, `SET LOCAL ROLE tenantry_app`, the
+//! setting that lets Citus forward `SET LOCAL` to its workers, and one prepared, bound
+//! `SELECT app.enter($1, $2, $3)` that sets the settings with `SET LOCAL`, checks the session
+//! and returns the user's current role: no SQL text is built per request, and each statement
+//! is its own message (Citus forwards a multi-statement string whole and fails).
 //!
 //! Dropping a transaction without [`TenantTx::commit`] rolls it back before its connection
 //! returns to the pool, so no request ever sees another's transaction or settings.
@@ -39,6 +39,13 @@ const BEGIN: &str = "BEGIN";
 const COMMIT: &str = "COMMIT";
 /// `SET LOCAL ROLE` + [`RUNTIME_ROLE`] (a test keeps the two in step).
 const SET_ROLE: &str = "SET LOCAL ROLE tenantry_app";
+/// On Citus, RLS is enforced again on each shard, so the workers need the tenant settings:
+/// this makes Citus forward the transaction's later `SET LOCAL` statements to them. Sent in
+/// tenant transactions only, after the role switch: Citus already connects to the workers as
+/// the current role, and a forwarded `SET ROLE` would fail inside the pre-authentication
+/// `SECURITY DEFINER` functions (so anonymous transactions never send it). Without Citus,
+/// PostgreSQL keeps it as an unused placeholder setting.
+const FORWARD_SETTINGS: &str = "SET LOCAL citus.propagate_set_commands = 'local'";
 
 /// How a transaction's context is set, ahead of its first query (after BEGIN and the role).
 enum Setup {
@@ -51,6 +58,17 @@ enum Setup {
     /// Sign-up and log-in (no session to check yet) and pre-authentication: these fixed
     /// `SET LOCAL` statements, built only from typed values.
     Statements(Vec<String>),
+}
+
+impl Setup {
+    /// The fixed statements that open the transaction: a request's tenant context also lets
+    /// Citus forward its settings (the new-session statements start with that themselves).
+    fn opening(&self) -> &'static [&'static str] {
+        match self {
+            Setup::Session { .. } => &[BEGIN, SET_ROLE, FORWARD_SETTINGS],
+            Setup::Statements(_) => &[BEGIN, SET_ROLE],
+        }
+    }
 }
 
 /// Where a transaction is in its life.
@@ -268,7 +286,7 @@ async fn pipelined(
             committed,
         });
     };
-    let opening = try_join_all([BEGIN, SET_ROLE].map(|statement| client.simple_query(statement)));
+    let opening = try_join_all(setup.opening().iter().map(|s| client.simple_query(s)));
     match setup {
         Setup::Session { org, user, session } => {
             let chain = async {
@@ -393,6 +411,7 @@ impl TenantTx {
     /// session to check yet, and the role was just read from the database by the caller.
     pub(crate) fn begin_new_session(client: Object, principal: &Principal) -> Self {
         let setup = Setup::Statements(vec![
+            FORWARD_SETTINGS.to_owned(),
             format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
             format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
             format!("SET LOCAL app.role = '{}'", principal.role().as_str()),

@@ -1,0 +1,78 @@
+-- Refresh on Citus. app.rotate_refresh_token trimmed the list of retired hashes with an array
+-- slice inside its UPDATE (`(s.retired_hashes || p_presented)[greatest(1, ...):]`). Citus 13.2
+-- crashes the coordinator while deparsing an array slice with parameters for a shard, so the
+-- trimmed list is now computed in plpgsql first and the UPDATE sets the value. Same behaviour
+-- on a single server: the 63 most recent retired hashes plus the one just presented.
+--
+-- Replacing tenantry_auth's function needs its membership for a moment (as in V3 and V7).
+do $$
+begin
+    if not (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then
+        execute pg_catalog.format('grant tenantry_auth to %I', current_user);
+    end if;
+end
+$$;
+
+create or replace function app.rotate_refresh_token(
+    p_org_id uuid, p_session_id uuid, p_presented bytea, p_next bytea, p_grace interval)
+    returns table (outcome text, user_id uuid, role text, expires_at timestamptz)
+    language plpgsql volatile security definer
+    set search_path = pg_catalog, pg_temp
+    as $$
+declare
+    s record;
+    v_role text;
+    v_retired bytea[];
+begin
+    select x.user_id, x.current_hashes, x.retired_hashes, x.last_retired, x.rotated_at,
+           x.expires_at, x.revoked_at
+      into s
+      from app.sessions x
+     where x.org_id = p_org_id and x.id = p_session_id
+       for update;
+    if not found or s.revoked_at is not null or s.expires_at <= now() then
+        return query select 'invalid'::text, null::uuid, null::text, null::timestamptz;
+        return;
+    end if;
+    select u.role into v_role from app.users u
+     where u.org_id = p_org_id and u.id = s.user_id and u.deleted_at is null;
+    if v_role is null then
+        return query select 'invalid'::text, null::uuid, null::text, null::timestamptz;
+        return;
+    end if;
+
+    if p_presented = any (s.current_hashes) then
+        v_retired := (s.retired_hashes || p_presented)[greatest(1, cardinality(s.retired_hashes) - 62):];
+        update app.sessions x
+           set current_hashes = array[p_next],
+               retired_hashes = v_retired,
+               last_retired = p_presented,
+               rotated_at = now(),
+               last_used_at = now()
+         where x.org_id = p_org_id and x.id = p_session_id;
+        return query select 'rotated'::text, s.user_id, v_role, s.expires_at;
+    elsif p_presented = s.last_retired and s.rotated_at > now() - p_grace
+          and cardinality(s.current_hashes) < 4 then
+        -- A concurrent refresh with the token just rotated: both callers keep a valid token.
+        update app.sessions x
+           set current_hashes = s.current_hashes || p_next,
+               last_used_at = now()
+         where x.org_id = p_org_id and x.id = p_session_id;
+        return query select 'rotated'::text, s.user_id, v_role, s.expires_at;
+    elsif p_presented = any (s.retired_hashes) then
+        update app.sessions x set revoked_at = now()
+         where x.org_id = p_org_id and x.id = p_session_id;
+        return query select 'reused'::text, s.user_id, null::text, null::timestamptz;
+    else
+        return query select 'invalid'::text, null::uuid, null::text, null::timestamptz;
+    end if;
+end
+$$;
+
+do $$
+begin
+    if not (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then
+        execute pg_catalog.format('revoke tenantry_auth from %I', current_user);
+    end if;
+end
+$$;

@@ -205,16 +205,18 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
     signup.assert_status(201);
     let token = signup.str("/access_token");
     // Inserting this user takes a second.
-    db.superuser()
-        .await
-        .batch_execute(
-            "create function app.test_slow() returns trigger language plpgsql as $$
-             begin perform pg_sleep(1); return new; end $$;
-             create trigger test_slow before insert on app.users for each row
-                 when (new.email like 'slow%') execute function app.test_slow();",
-        )
-        .await
-        .expect("slow trigger");
+    let admin = db.superuser().await;
+    // One statement per call (Citus forwards a statement's text to the workers), and on Citus
+    // a trigger on a distributed table must be declared safe: it is.
+    for statement in [
+        "set citus.enable_unsafe_triggers = on",
+        "create function app.test_slow() returns trigger language plpgsql as $$
+         begin perform pg_sleep(1); return new; end $$",
+        "create trigger test_slow before insert on app.users for each row
+             when (new.email like 'slow%') execute function app.test_slow()",
+    ] {
+        admin.batch_execute(statement).await.expect("slow trigger");
+    }
 
     let in_flight = tokio::spawn({
         let client = client.clone();

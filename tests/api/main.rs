@@ -1,11 +1,14 @@
 //! The integration suite: one binary, one module per feature. Every test runs the real
-//! service against its own clone of a migrated PostgreSQL template database.
+//! service against its own clone of a migrated PostgreSQL template database (on a Citus
+//! cluster with `TENANTRY_TEST_CITUS=1`: see `support/db.rs` and `scripts/citus`).
 
 mod support;
 
 mod auth;
+mod citus;
 mod consistency;
 mod cross_tenant;
+mod distribution;
 mod errors;
 mod explain;
 mod faults;

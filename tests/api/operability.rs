@@ -247,17 +247,24 @@ async fn logs_carry_request_ids_and_callers_but_never_secrets() {
 
 /// Makes updates of users whose display name starts with `slow` sleep for `seconds`.
 async fn slow_updates(app: &TestApp, seconds: f64) {
-    app.db
-        .superuser()
-        .await
-        .batch_execute(&format!(
+    let admin = app.db.superuser().await;
+    // One statement per call (Citus forwards a statement's text to the workers), and on Citus
+    // a trigger on a distributed table must be declared safe: it is.
+    for statement in [
+        "set citus.enable_unsafe_triggers = on".to_owned(),
+        format!(
             "create function app.test_slow() returns trigger language plpgsql as $$
-             begin perform pg_sleep({seconds}); return new; end $$;
-             create trigger test_slow before update on app.users for each row
-                 when (new.display_name like 'slow%') execute function app.test_slow();"
-        ))
-        .await
-        .expect("install the slow trigger");
+             begin perform pg_sleep({seconds}); return new; end $$"
+        ),
+        "create trigger test_slow before update on app.users for each row
+             when (new.display_name like 'slow%') execute function app.test_slow()"
+            .to_owned(),
+    ] {
+        admin
+            .batch_execute(&statement)
+            .await
+            .expect("install the slow trigger");
+    }
 }
 
 #[tokio::test]

@@ -6,8 +6,8 @@
 //! created: they are pipelined with its first query, so setting the tenant context costs no
 //! extra round trip. For a request that is `BEGIN`, `SET LOCAL ROLE tenantry_app`, the
 //! setting that lets Citus forward `SET LOCAL` to its workers, and one prepared, bound
-//! `SELECT app.enter($1, $2, $3)` that sets the settings with `SET LOCAL`, checks the session
-//! and returns the user's current role: no SQL text is built per request, and each statement
+//! `SELECT app.enter($1, $2, $3, $4)` that sets the settings with `SET LOCAL`, checks the
+//! session and returns the user's current role: no SQL text is built per request, and each statement
 //! is its own message (Citus forwards a multi-statement string whole and fails).
 //!
 //! Dropping a transaction without [`TenantTx::commit`] rolls it back before its connection
@@ -33,8 +33,10 @@ pub const RUNTIME_ROLE: &str = "tenantry_app";
 /// Bind parameters of a statement.
 pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-/// The statement that opens a request's tenant context (migration V10).
-const ENTER: &str = "SELECT app.enter($1, $2, $3)";
+/// The statement that opens a request's tenant context (migrations V10, V18): the token's role
+/// is a first value of `app.role`, which the session check replaces when the database says
+/// otherwise (on Citus a setting made before the first worker statement travels with it).
+const ENTER: &str = "SELECT app.enter($1, $2, $3, $4)";
 const BEGIN: &str = "BEGIN";
 const COMMIT: &str = "COMMIT";
 /// `SET LOCAL ROLE` + [`RUNTIME_ROLE`] (a test keeps the two in step).
@@ -49,11 +51,12 @@ const FORWARD_SETTINGS: &str = "SET LOCAL citus.propagate_set_commands = 'local'
 
 /// How a transaction's context is set, ahead of its first query (after BEGIN and the role).
 enum Setup {
-    /// An authenticated request: `app.enter(org, user, session)`.
+    /// An authenticated request: `app.enter(org, user, session, token role)`.
     Session {
         org: Uuid,
         user: Uuid,
         session: Uuid,
+        role: &'static str,
     },
     /// Sign-up and log-in (no session to check yet) and pre-authentication: these fixed
     /// `SET LOCAL` statements, built only from typed values.
@@ -288,11 +291,16 @@ async fn pipelined(
     };
     let opening = try_join_all(setup.opening().iter().map(|s| client.simple_query(s)));
     match setup {
-        Setup::Session { org, user, session } => {
+        Setup::Session {
+            org,
+            user,
+            session,
+            role,
+        } => {
             let chain = async {
                 let enter = client.prepare_cached(ENTER).await?;
                 let statement = client.prepare_cached(sql.text()).await?;
-                let context_params: [&(dyn ToSql + Sync); 3] = [&org, &user, &session];
+                let context_params: [&(dyn ToSql + Sync); 4] = [&org, &user, &session, &role];
                 let context = client.query_one(&enter, &context_params);
                 Ok::<_, tokio_postgres::Error>(
                     join3(
@@ -399,6 +407,7 @@ impl TenantTx {
             org: *principal.org_id().as_uuid(),
             user: *principal.user_id().as_uuid(),
             session: *principal.session_id().as_uuid(),
+            role: principal.role().as_str(),
         };
         Self {
             inner: Tx::new(client, setup),

@@ -39,8 +39,9 @@ citus_start() {
     mapfile -t CITUS_PORTS < <(psql "$CITUS_ADMIN_URL" -X -Atqc "select nodeport from pg_dist_node order by groupid")
     # Citus runs a maintenance daemon (a background worker) per database that uses it, on
     # every node: the tests' many short-lived databases need more than the fixture's 8 slots
-    # (with none free, a backend waiting for its daemon crashed the coordinator). A restart
-    # applies it.
+    # (with none free Citus warns "could not start maintenance background worker", and that
+    # database runs without distributed deadlock detection and two-phase-commit recovery).
+    # A restart applies it.
     local restart=0
     for port in "${CITUS_PORTS[@]}"; do
         node="postgres://postgres@127.0.0.1:$port/postgres"

@@ -560,6 +560,28 @@ async fn placement(client: &Client, org: &str) -> (i64, i32, i32) {
     (row.get(0), row.get(1), row.get(2))
 }
 
+/// Runs a shard operation again when Citus chose it as the victim of a distributed deadlock
+/// (40P01): with writes held back, a request's transaction that already locked a row of the
+/// moving shards and then waits for the operation closes a cycle. The operation is
+/// transactional (a cancelled attempt leaves the shards as they were), so an operator simply
+/// runs it again; the service retries its own side of the deadlock.
+async fn with_deadlock_retries<T, F, Fut>(mut operation: F) -> Result<T, tokio_postgres::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+{
+    let mut attempt = 1;
+    loop {
+        match operation().await {
+            Err(err) if attempt < 5 && err.code().is_some_and(|c| c.code() == "40P01") => {
+                println!("attempt {attempt}: a distributed deadlock victim, running it again");
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// What the clients saw while the tenant moved.
 #[derive(Default)]
 struct Load {
@@ -676,15 +698,17 @@ async fn a_large_tenant_is_isolated_and_moved_to_another_worker_while_it_is_serv
     // (docs/scaling.md, "Moving a tenant"). Reads go on; held writes wait, none may fail.
     moving.store(true, Ordering::Relaxed);
     let started = Instant::now();
-    let isolated: i64 = db
-        .query_one(
+    let tenant: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&big.org_id];
+    let isolated: i64 = with_deadlock_retries(|| {
+        db.query_one(
             "select isolate_tenant_to_new_shard('app.users', $1::text::uuid, 'CASCADE',
                                                 shard_transfer_mode => 'block_writes')",
-            &[&big.org_id],
+            &tenant,
         )
-        .await
-        .expect("isolate the tenant")
-        .get(0);
+    })
+    .await
+    .expect("isolate the tenant")
+    .get(0);
     let split = started.elapsed();
     let (shard, from_node, from_port) = placement(&db, &big.org_id).await;
     let (to_node, to_port): (i32, i32) = db
@@ -696,10 +720,14 @@ async fn a_large_tenant_is_isolated_and_moved_to_another_worker_while_it_is_serv
         .await
         .map(|row| (row.get(0), row.get(1)))
         .expect("another worker");
-    db.execute(
-        "select citus_move_shard_placement($1, $2, $3, 'block_writes')",
-        &[&shard, &from_node, &to_node],
-    )
+    let move_params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+        [&shard, &from_node, &to_node];
+    with_deadlock_retries(|| {
+        db.execute(
+            "select citus_move_shard_placement($1, $2, $3, 'block_writes')",
+            &move_params,
+        )
+    })
     .await
     .expect("move the shard");
     let took = started.elapsed();

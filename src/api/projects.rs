@@ -263,7 +263,7 @@ impl ProjectsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
-        #[oai(validator(min_length = 43, max_length = 1100, pattern = "^[A-Za-z0-9_-]+$"))]
+        #[oai(validator(min_length = 43, max_length = 1408, pattern = "^[A-Za-z0-9_-]+$"))]
         cursor: Query<Option<String>>,
     ) -> Result<ListProjectsResponse, ApiError> {
         let order = match sort.0.unwrap_or(SortDto::Created) {

@@ -5,7 +5,7 @@ mod cursor;
 mod ids;
 mod text;
 
-pub use cursor::{CursorKey, Position};
+pub use cursor::{CursorKey, MAX_CURSOR_LEN, Position};
 pub use ids::{OrgId, ProjectId, SessionId, UserId};
 pub use text::{
     DESCRIPTION_PATTERN, Description, DisplayName, EMAIL_PATTERN, Email, NAME_PATTERN, OrgName,

@@ -21,22 +21,25 @@ fn has_control_chars(value: &str) -> bool {
     value.chars().any(char::is_control)
 }
 
-/// An email address, trimmed and lower-cased so that uniqueness is case-insensitive
-/// (`uq_users_org_id_email` indexes the stored form; `ck_users_email` enforces it).
+/// An email address of the right shape, trimmed. Its letter case and Unicode form are the
+/// database's business: statements store `app.text_key(email)`, the one definition of the
+/// case-insensitive key, which `uq_users_org_id_email` indexes and `ck_users_email` enforces.
+/// Lengths count characters, as the spec and the database do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(value: &str) -> Result<Self, &'static str> {
-        let value = value.trim().to_lowercase();
-        if value.len() < 3 || value.len() > 254 {
+        let value = value.trim();
+        let chars = value.chars().count();
+        if !(3..=254).contains(&chars) {
             return Err("must be between 3 and 254 characters");
         }
         let Some((local, domain)) = value.split_once('@') else {
             return Err("must be an email address");
         };
         let valid = !local.is_empty()
-            && local.len() <= 64
+            && local.chars().count() <= 64
             && !domain.is_empty()
             && !domain.contains('@')
             && !domain.starts_with('.')
@@ -45,7 +48,7 @@ impl Email {
         if !valid {
             return Err("must be an email address");
         }
-        Ok(Self(value))
+        Ok(Self(value.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -177,9 +180,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn emails_are_normalised_to_lower_case() {
+    fn emails_are_trimmed_and_keep_their_case_for_the_database_to_fold() {
         let email = Email::parse("  Alice@Example.COM ").expect("valid");
-        assert_eq!(email.as_str(), "alice@example.com");
+        assert_eq!(email.as_str(), "Alice@Example.COM");
+    }
+
+    #[test]
+    fn email_lengths_count_characters_like_the_spec() {
+        let local = "é".repeat(64);
+        assert!(
+            Email::parse(&format!("{local}@x.y")).is_ok(),
+            "64 characters, 128 bytes"
+        );
+        assert!(
+            Email::parse(&format!("{local}é@x.y")).is_err(),
+            "65 characters"
+        );
+        let long = format!("a@{}", "ü".repeat(252));
+        assert!(Email::parse(&long).is_ok(), "254 characters");
+        assert!(Email::parse(&format!("{long}x")).is_err(), "255 characters");
     }
 
     #[test]

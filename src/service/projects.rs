@@ -120,19 +120,6 @@ pub(crate) async fn get(
     project.ok_or(AppError::NotFound)
 }
 
-/// Escapes LIKE's wildcards so a prefix matches literally.
-fn like_prefix(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.to_lowercase().chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 pub(crate) async fn list(
     state: &AppState,
     principal: &Principal,
@@ -145,11 +132,10 @@ pub(crate) async fn list(
         query.order, query.status, query.owner_id, query.name_prefix, query.include_deleted
     );
     let after = decode_cursor(state, principal.org_id(), &list, query.cursor)?;
-    let name_like = query.name_prefix.map(like_prefix);
     let filter = Filter {
         status: query.status,
         owner_id: query.owner_id,
-        name_like: name_like.as_deref(),
+        name_prefix: query.name_prefix,
         include_deleted: query.include_deleted,
     };
     let mut tx = state.db.tenant_tx(principal).await?;
@@ -169,17 +155,19 @@ pub(crate) async fn list(
     }
     tx.commit().await?;
     let by_name = matches!(query.order, Order::Name | Order::NameDesc);
-    Ok(paginate(
+    let (rows, next) = paginate(
         state,
         principal.org_id(),
         &list,
         rows,
         limit,
-        |p| Position {
+        |(p, name_key)| Position {
             id: *p.id.as_uuid(),
-            key: by_name.then(|| p.name.to_lowercase()),
+            // The database's key, as the list returned it.
+            key: by_name.then(|| name_key.clone()),
         },
-    ))
+    );
+    Ok((rows.into_iter().map(|(p, _)| p).collect(), next))
 }
 
 /// Locks the live project and checks the caller may edit it and the precondition holds.
@@ -274,15 +262,4 @@ pub(crate) async fn restore(
         Ok(project)
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn name_prefixes_match_literally() {
-        assert_eq!(like_prefix("Web"), "web%");
-        assert_eq!(like_prefix("50%_off\\"), "50\\%\\_off\\\\%");
-    }
 }

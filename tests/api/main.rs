@@ -11,6 +11,7 @@ mod explain;
 mod faults;
 mod isolation;
 mod login_hardening;
+mod name_keys;
 mod openapi_drift;
 mod operability;
 mod ops;

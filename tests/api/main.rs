@@ -21,5 +21,6 @@ mod retention;
 mod round_trips;
 mod schema;
 mod sessions;
+mod text_rules;
 mod tokens;
 mod users;

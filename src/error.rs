@@ -203,6 +203,8 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             Invalid("role", "must be owner, admin or member"),
         ),
         ("ck_users_password_hash", Bug),
+        // The key fk_projects_owner refers to (a project's new owner is a live user).
+        ("uq_users_org_id_id_live", Bug),
         // Raised by the trigger app.keep_an_owner (V6), not a catalog constraint.
         (
             "ck_users_last_owner",
@@ -217,7 +219,10 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
         ("fk_projects_org_id", NotFound),
         (
             "fk_projects_owner",
-            Invalid("owner_id", "must be a user of this organization"),
+            Invalid(
+                "owner_id",
+                "must be a user of this organization who has not been removed",
+            ),
         ),
         (
             "uq_projects_org_id_name",

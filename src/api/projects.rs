@@ -59,7 +59,8 @@ pub(crate) struct ProjectDto {
     name: String,
     /// Free text, at most 2000 characters.
     description: String,
-    /// The user responsible for the project.
+    /// The user responsible for the project. It may name a removed user: removing a user keeps
+    /// their projects, which owners and admins can reassign.
     owner_id: Uuid,
     /// `active` or `archived`.
     status: StatusDto,
@@ -129,7 +130,8 @@ pub(crate) struct CreateProjectRequest {
     ))]
     #[serde(default)]
     description: Option<String>,
-    /// The responsible user; the caller when omitted. Only owners and admins name someone else.
+    /// The responsible user, who must not have been removed (422 otherwise); the caller when
+    /// omitted. Only owners and admins name someone else.
     #[serde(default)]
     owner_id: Option<Uuid>,
     /// `active` when omitted.
@@ -157,7 +159,8 @@ pub(crate) struct UpdateProjectRequest {
     ))]
     #[serde(default)]
     description: Option<String>,
-    /// Only owners and admins reassign a project.
+    /// The new responsible user, who must not have been removed (422 otherwise). Only owners
+    /// and admins reassign a project.
     #[serde(default)]
     owner_id: Option<Uuid>,
     /// New state: `active` or `archived`.
@@ -187,7 +190,8 @@ pub(crate) enum SortDto {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "IncludeProjects", rename_all = "lowercase")]
 pub(crate) enum IncludeDto {
-    /// Live and removed projects (owners and admins only).
+    /// Live projects and the removed ones the caller may restore: their own for members,
+    /// all for owners and admins.
     Deleted,
 }
 
@@ -244,8 +248,9 @@ impl ProjectsApi {
     ///
     /// The organization's projects, filtered by `status`, `owner_id` and `name_prefix`,
     /// ordered by `sort`, in pages of `limit` (1 to 100, default 20). Follow `next_cursor`
-    /// with the same filters and sort. With `include=deleted`, owners and admins also see
-    /// removed projects.
+    /// with the same filters and sort. With `include=deleted`, removed projects are listed
+    /// too: a member's own, or all of them for owners and admins. Names compare ignoring case
+    /// and Unicode form, by the key the database computes.
     #[oai(path = "/", method = "get", operation_id = "listProjects")]
     #[allow(clippy::too_many_arguments)]
     async fn list(
@@ -256,12 +261,12 @@ impl ProjectsApi {
         status: Query<Option<StatusDto>>,
         /// Only projects of this user.
         owner_id: Query<Option<Uuid>>,
-        /// Only projects whose name starts with this (ignoring case).
+        /// Only projects whose name starts with this, ignoring case and Unicode form.
         #[oai(validator(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$"))]
         name_prefix: Query<Option<String>>,
         /// Order; `created` when omitted.
         sort: Query<Option<SortDto>>,
-        /// `deleted` to include removed projects (owners and admins only).
+        /// `deleted` to include removed projects: a member's own, all for owners and admins.
         include: Query<Option<IncludeDto>>,
         /// Page size, 1 to 100.
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
@@ -298,7 +303,8 @@ impl ProjectsApi {
 
     /// Create a project
     ///
-    /// Members create their own projects; owners and admins may name another owner. With an
+    /// Members create their own projects; owners and admins may name another owner, who must
+    /// not have been removed (422 on `owner_id`). With an
     /// `Idempotency-Key`, retrying the same request returns the first response without creating
     /// twice (even when the retries are concurrent); the same key with a different body is 422
     /// `IDEMPOTENCY_KEY_REUSED`. Keys are scoped to the organization and kept 24 hours.
@@ -365,7 +371,8 @@ impl ProjectsApi {
 
     /// Update a project
     ///
-    /// Members change their own projects (and cannot give them away); owners and admins any.
+    /// Members change their own projects (and cannot give them away); owners and admins any,
+    /// and may reassign them to a user who has not been removed (422 on `owner_id`).
     /// With `If-Match: "<version>"`, the change applies only if nobody changed the project
     /// since (412 `PRECONDITION_FAILED` otherwise): no lost updates.
     #[oai(path = "/:id", method = "patch", operation_id = "updateProject")]
@@ -408,8 +415,10 @@ impl ProjectsApi {
 
     /// Remove a project
     ///
-    /// Soft delete: the project leaves reads and lists and its name becomes free; owners and
-    /// admins can list and restore it until the retention period purges it. Honours `If-Match`.
+    /// Members remove their own projects, owners and admins any. Soft delete: the project
+    /// leaves reads and lists and its name becomes free; whoever may remove it can list it
+    /// (`include=deleted`) and restore it until the retention period purges it. Honours
+    /// `If-Match`.
     #[oai(path = "/:id", method = "delete", operation_id = "deleteProject")]
     async fn delete(
         &self,
@@ -429,8 +438,9 @@ impl ProjectsApi {
 
     /// Restore a removed project
     ///
-    /// Owners and admins only; restoring a live project returns it unchanged. 409
-    /// `PROJECT_NAME_TAKEN` when a live project has taken the name meanwhile.
+    /// Whoever may remove the project: members their own, owners and admins any. Restoring a
+    /// live project returns it unchanged. 409 `PROJECT_NAME_TAKEN` when a live project has
+    /// taken the name meanwhile.
     #[oai(
         path = "/:id/restore",
         method = "post",

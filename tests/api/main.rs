@@ -17,6 +17,7 @@ mod operability;
 mod ops;
 mod pool_leak;
 mod projects;
+mod removal;
 mod retention;
 mod round_trips;
 mod schema;

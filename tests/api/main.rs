@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod consistency;
 mod cross_tenant;
+mod deploy;
 mod errors;
 mod explain;
 mod faults;

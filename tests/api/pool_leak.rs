@@ -132,7 +132,10 @@ async fn exercise(app: &TestApp, org: &Org, i: usize) {
                 .expect("settings");
             assert_eq!(rows[0].get::<_, String>(0), "", "stale app.org_id");
             assert_eq!(rows[0].get::<_, String>(1), "", "stale app.user_id");
-            assert!(!rows[0].get::<_, bool>(2), "tenant rows readable without a tenant");
+            assert!(
+                !rows[0].get::<_, bool>(2),
+                "tenant rows readable without a tenant"
+            );
             tx.commit().await.expect("commit");
         }
     }

@@ -258,7 +258,8 @@ impl Db {
             warnings.push(format!(
                 "the pool logs in as {login_role}, a SUPERUSER or BYPASSRLS role: RLS still applies \
                  inside every transaction (SET LOCAL ROLE {RUNTIME_ROLE}), but a production \
-                 deployment should log in as a NOSUPERUSER NOINHERIT member of {RUNTIME_ROLE}"
+                 deployment should log in as a NOSUPERUSER NOINHERIT member of {RUNTIME_ROLE} \
+                 and {ANON_ROLE} only"
             ));
         }
         Ok(warnings)

@@ -142,7 +142,7 @@ pub enum ConstraintOutcome {
 }
 
 /// Names that triggers raise as constraints (they are not in `pg_constraint`).
-pub const TRIGGER_CONSTRAINTS: &[&str] = &["ck_users_last_owner"];
+pub const TRIGGER_CONSTRAINTS: &[&str] = &["ck_users_last_owner", "ck_projects_owner_live"];
 
 /// Every named constraint and unique index of the schema, and its public meaning. Names never
 /// end in `_<digits>` (Citus appends shard ids that way; see [`constraint_from_message`]).
@@ -203,8 +203,6 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             Invalid("role", "must be owner, admin or member"),
         ),
         ("ck_users_password_hash", Bug),
-        // The key fk_projects_owner refers to (a project's new owner is a live user).
-        ("uq_users_org_id_id_live", Bug),
         // Raised by the trigger app.keep_an_owner (V6), not a catalog constraint.
         (
             "ck_users_last_owner",
@@ -219,6 +217,11 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
         ("fk_projects_org_id", NotFound),
         (
             "fk_projects_owner",
+            Invalid("owner_id", "must be a user of this organization"),
+        ),
+        // Raised by the trigger app.require_live_owner (V14), not a catalog constraint.
+        (
+            "ck_projects_owner_live",
             Invalid(
                 "owner_id",
                 "must be a user of this organization who has not been removed",

@@ -2,42 +2,58 @@
 
 ------------------------------------------------------------------------------------------------
 -- A project's new owner is a live user. Creates and reassignments named removed (soft-deleted)
--- users. The foreign key now includes the user's liveness, so the database settles it,
--- concurrent removals included: the key check locks the user row (FOR KEY SHARE), and a
--- removal changes `users.live`, a column of the referenced unique key, so it waits for (or is
--- waited on by) any transaction that names the user as an owner.
+-- users. A trigger now refuses them (ck_projects_owner_live, 422 on owner_id), and settles
+-- races with a removal of that user: both take a transaction-scoped advisory lock on the user
+-- (shared to name an owner, exclusive to remove), and the owner is read only once the lock is
+-- held, so either the removal waits for the assignment to commit, or the assignment sees the
+-- committed removal. (Not a foreign key on the user's liveness: Citus refuses ON UPDATE CASCADE
+-- on keys that include the distribution column, and without the cascade a removal could not
+-- leave the user's projects as they are. The user and project rows of one organization live on
+-- one node, so the advisory lock is taken where both triggers run.)
 --
--- What happens to a removed user's projects: they stay, keep their owner_id (so the owner
--- is still shown), and owners and admins can reassign them to a live user. The cascade keeps
--- `projects.owner_live` equal to the owner's liveness; it is the database's bookkeeping,
--- never written by callers (the trigger below sets it on insert and on a change of owner).
--- Restoring the user makes their projects' owner live again; nothing else changes.
+-- What happens to a removed user's projects: they stay, keep their owner_id (so the owner is
+-- still shown), can still be edited, and owners and admins can reassign them to a live user.
+-- Restoring the user changes nothing else: they may own projects again.
 ------------------------------------------------------------------------------------------------
-alter table app.users add column live boolean generated always as (deleted_at is null) stored;
-alter table app.users add constraint uq_users_org_id_id_live unique (org_id, id, live);
-
-alter table app.projects add column owner_live boolean not null default true;
-alter table app.projects drop constraint fk_projects_owner;
-alter table app.projects add constraint fk_projects_owner
-    foreign key (org_id, owner_id, owner_live) references app.users (org_id, id, live)
-    on update cascade;
-
-create function app.claim_live_owner() returns trigger
+create function app.require_live_owner() returns trigger
     language plpgsql
     set search_path = pg_catalog, pg_temp
     as $$
 begin
-    if tg_op = 'INSERT' or new.owner_id is distinct from old.owner_id then
-        -- Checked against users.live = true by fk_projects_owner.
-        new.owner_live := true;
+    perform pg_advisory_xact_lock_shared(
+        hashtextextended('tenantry.user:' || new.org_id::text || ':' || new.owner_id::text, 0));
+    if not exists (select 1 from app.users u
+                   where u.org_id = new.org_id and u.id = new.owner_id and u.deleted_at is null)
+    then
+        raise exception 'a project''s owner must be a user who has not been removed'
+            using errcode = '23514', constraint = 'ck_projects_owner_live';
     end if;
     return new;
 end
 $$;
 
-create trigger claim_live_owner before insert or update of owner_id on app.projects
-    for each row execute function app.claim_live_owner();
-revoke all on function app.claim_live_owner() from public;
+create trigger require_live_owner before insert on app.projects
+    for each row execute function app.require_live_owner();
+create trigger require_live_owner_on_change before update of owner_id on app.projects
+    for each row when (new.owner_id is distinct from old.owner_id)
+    execute function app.require_live_owner();
+
+create function app.lock_user_for_removal() returns trigger
+    language plpgsql
+    set search_path = pg_catalog, pg_temp
+    as $$
+begin
+    perform pg_advisory_xact_lock(
+        hashtextextended('tenantry.user:' || old.org_id::text || ':' || old.id::text, 0));
+    return new;
+end
+$$;
+
+create trigger lock_user_for_removal before update of deleted_at on app.users
+    for each row when (old.deleted_at is null and new.deleted_at is not null)
+    execute function app.lock_user_for_removal();
+
+revoke all on function app.require_live_owner(), app.lock_user_for_removal() from public;
 
 ------------------------------------------------------------------------------------------------
 -- Removal, restore and removed rows: whoever may remove a row may restore it and see it while

@@ -9,8 +9,9 @@
 -- 2. What every role gets through PUBLIC, and the request roles do not need, is revoked in
 --    this database: temporary tables (a pooled connection would keep one from one tenant's
 --    request to the next), large objects (one store for every tenant), NOTIFY through
---    pg_notify, and advisory locks other than transaction-scoped ones (app.keep_an_owner
---    takes pg_advisory_xact_lock as the invoker, tenantry_app, which keeps that one). The
+--    pg_notify, and advisory locks other than transaction-scoped ones (app.keep_an_owner,
+--    app.require_live_owner and app.lock_user_for_removal take them as the invoker,
+--    tenantry_app, which keeps those two). The
 --    LISTEN and NOTIFY statements need no privilege and cannot be revoked; SECURITY.md lists
 --    what stays visible. Revoking privileges on pg_catalog functions needs a superuser, and
 --    on the database its owner: run as another role, those statements only warn, and the
@@ -56,7 +57,8 @@ begin
     end loop;
 end
 $$;
-grant execute on function pg_catalog.pg_advisory_xact_lock(bigint) to tenantry_app;
+grant execute on function pg_catalog.pg_advisory_xact_lock(bigint),
+    pg_catalog.pg_advisory_xact_lock_shared(bigint) to tenantry_app;
 -- `tenantry migrate` serialises concurrent migrators on a session advisory lock: the
 -- database's owner (usually the migration role) keeps that one.
 grant execute on function pg_catalog.pg_advisory_lock(bigint), pg_catalog.pg_advisory_unlock(bigint)

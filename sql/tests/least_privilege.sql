@@ -84,8 +84,8 @@ select is(
           where p.pronamespace = 'pg_catalog'::regnamespace and p.proname ~ '^pg_(try_)?advisory_'
             and has_function_privilege('tenantry_app', p.oid, 'EXECUTE')
           order by 1),
-    array['pg_advisory_xact_lock(bigint)'],
-    'tenantry_app keeps only the transaction-scoped advisory lock app.keep_an_owner takes');
+    array['pg_advisory_xact_lock(bigint)', 'pg_advisory_xact_lock_shared(bigint)'],
+    'tenantry_app keeps only the transaction-scoped advisory locks its triggers take');
 select is(
     array(select p.oid::regprocedure::text from pg_proc p
           where p.pronamespace = 'pg_catalog'::regnamespace and p.proname ~ '^pg_(try_)?advisory_'
@@ -121,7 +121,7 @@ select throws_ok($$select pg_notify('tenants', 'hello')$$, '42501', null,
 select throws_ok('select pg_advisory_lock(1)', '42501', null,
     'tenantry_app cannot take a session advisory lock (it would outlive the request)');
 select lives_ok('select pg_advisory_xact_lock(1)',
-    'tenantry_app takes transaction-scoped advisory locks (app.keep_an_owner)');
+    'tenantry_app takes transaction-scoped advisory locks (its triggers do)');
 select lives_ok('select count(*) from app.users', 'tenantry_app reads its tenant''s users');
 reset session authorization;
 

@@ -1,6 +1,6 @@
 -- Removed rows and project owners (migration V14), with hand-written SQL as the runtime role:
 -- whoever may remove a row may restore it and see it while removed, nobody else sees it; a
--- project's new owner is a live user, whatever the statement says.
+-- project's new owner is a live user; removing a user leaves their projects.
 -- Organization A: A1 owner, A2 member (seed), A3 member and A4 admin added here.
 begin;
 -- pgTAP compares result sets through temporary tables it creates as the current role, which
@@ -10,7 +10,7 @@ begin
     execute format('grant temporary on database %I to tenantry_app', current_database());
 end
 $$;
-select plan(14);
+select plan(13);
 \ir fixtures/seed.psql
 
 insert into app.users (org_id, id, email, display_name, password_hash, role, deleted_at) values
@@ -59,32 +59,32 @@ select results_eq($$select email from app.users where deleted_at is not null$$,
 select throws_ok(
     $$insert into app.projects (id, name, owner_id)
       values (gen_random_uuid(), 'For Gone', 'aaaaaaaa-0000-4000-8000-000000000005')$$,
-    '23503', null, 'admin: a removed user cannot own a new project');
-select throws_ok(
-    $$insert into app.projects (id, name, owner_id, owner_live)
-      values (gen_random_uuid(), 'For Gone', 'aaaaaaaa-0000-4000-8000-000000000005', false)$$,
-    '23503', null, 'admin: ... even when the statement claims the owner is not live');
+    '23514', 'a project''s owner must be a user who has not been removed',
+    'admin: a removed user cannot own a new project');
 select throws_ok(
     $$update app.projects set owner_id = 'aaaaaaaa-0000-4000-8000-000000000005'
       where id = 'aaaaaaaa-1111-4000-8000-000000000010'$$,
-    '23503', null, 'admin: a project cannot be handed to a removed user');
-select throws_ok(
-    $$update app.projects set owner_live = false where id = 'aaaaaaaa-1111-4000-8000-000000000010'$$,
-    '42501', null, 'admin: the owner''s liveness is the database''s bookkeeping, not writable');
+    '23514', null, 'admin: a project cannot be handed to a removed user');
 
--- Removing Alice keeps her project, marked as owned by a removed user; restoring her undoes it.
+-- Removing Alice keeps her project, owned by her; it can still be edited and reassigned.
 update app.users set deleted_at = now() where id = 'aaaaaaaa-0000-4000-8000-000000000002';
 select results_eq(
-    $$select owner_id::text, owner_live from app.projects where id = 'aaaaaaaa-1111-4000-8000-000000000010'$$,
-    $$values ('aaaaaaaa-0000-4000-8000-000000000002', false)$$,
-    'removing a user keeps their projects, owned by them, marked not live');
+    $$select owner_id::text from app.projects where id = 'aaaaaaaa-1111-4000-8000-000000000010'$$,
+    $$values ('aaaaaaaa-0000-4000-8000-000000000002')$$,
+    'removing a user keeps their projects, owned by them');
 select lives_ok(
-    $$update app.projects set status = 'archived' where id = 'aaaaaaaa-1111-4000-8000-000000000010'$$,
-    'a project of a removed user can still be edited');
+    $$update app.projects set status = 'archived', owner_id = owner_id
+      where id = 'aaaaaaaa-1111-4000-8000-000000000010'$$,
+    'a project of a removed user can still be edited (naming the same owner is no change)');
+select lives_ok(
+    $$update app.projects set owner_id = 'aaaaaaaa-0000-4000-8000-000000000003'
+      where id = 'aaaaaaaa-1111-4000-8000-000000000010'$$,
+    'a project of a removed user can be handed to a live user');
 update app.users set deleted_at = null where id = 'aaaaaaaa-0000-4000-8000-000000000002';
-select results_eq(
-    $$select owner_live from app.projects where id = 'aaaaaaaa-1111-4000-8000-000000000010'$$,
-    array[true], 'restoring the user makes the owner live again');
+select lives_ok(
+    $$update app.projects set owner_id = 'aaaaaaaa-0000-4000-8000-000000000002'
+      where id = 'aaaaaaaa-1111-4000-8000-000000000010'$$,
+    'a restored user can own projects again');
 
 select * from finish();
 rollback;

@@ -271,10 +271,14 @@ async fn a_removal_racing_an_assignment_cannot_leave_a_new_project_with_a_remove
     });
     let err = inserted.expect_err("the assignment waited for the removal and was refused");
     let db_err = err.as_db_error().expect("a database error");
-    assert_eq!(db_err.constraint(), Some("fk_projects_owner"), "{db_err:?}");
+    assert_eq!(
+        db_err.constraint(),
+        Some("ck_projects_owner_live"),
+        "{db_err:?}"
+    );
 
-    // The assignment goes first; the removal waits for it, and the project keeps its owner,
-    // now marked removed by the database.
+    // The assignment goes first; the removal waits for it, and the project keeps its owner
+    // (removing a user leaves their projects).
     app.as_user(&owner)
         .post(&format!("/v1/users/{}/restore", alice.user_id))
         .send()
@@ -304,14 +308,16 @@ async fn a_removal_racing_an_assignment_cannot_leave_a_new_project_with_a_remove
         .superuser()
         .await
         .query_one(
-            "select owner_id::text, owner_live from app.projects where name = 'First'",
+            "select p.owner_id::text, u.deleted_at is not null
+               from app.projects p join app.users u on u.org_id = p.org_id and u.id = p.owner_id
+              where p.name = 'First'",
             &[],
         )
         .await
         .expect("the project");
     assert_eq!(row.get::<_, String>(0), alice.user_id);
     assert!(
-        !row.get::<_, bool>(1),
-        "the database records that its owner left"
+        row.get::<_, bool>(1),
+        "its owner was removed after it was assigned"
     );
 }

@@ -6,10 +6,12 @@
 -- races with a removal of that user: both take a transaction-scoped advisory lock on the user
 -- (shared to name an owner, exclusive to remove), and the owner is read only once the lock is
 -- held, so either the removal waits for the assignment to commit, or the assignment sees the
--- committed removal. (Not a foreign key on the user's liveness: Citus refuses ON UPDATE CASCADE
--- on keys that include the distribution column, and without the cascade a removal could not
--- leave the user's projects as they are. The user and project rows of one organization live on
--- one node, so the advisory lock is taken where both triggers run.)
+-- committed removal. The locks serialise request transactions (tenantry_app), which name one
+-- owner at a time; bulk loads and maintenance by the owner take none (a lock per row would
+-- exhaust the lock table). Not a foreign key on the user's liveness: Citus refuses ON UPDATE
+-- CASCADE on keys that include the distribution column, and without the cascade a removal
+-- could not leave the user's projects as they are. The user and project rows of one
+-- organization live on one node, so the advisory lock is taken where both triggers run.
 --
 -- What happens to a removed user's projects: they stay, keep their owner_id (so the owner is
 -- still shown), can still be edited, and owners and admins can reassign them to a live user.
@@ -20,8 +22,10 @@ create function app.require_live_owner() returns trigger
     set search_path = pg_catalog, pg_temp
     as $$
 begin
-    perform pg_advisory_xact_lock_shared(
-        hashtextextended('tenantry.user:' || new.org_id::text || ':' || new.owner_id::text, 0));
+    if current_user = 'tenantry_app' then
+        perform pg_advisory_xact_lock_shared(
+            hashtextextended('tenantry.user:' || new.org_id::text || ':' || new.owner_id::text, 0));
+    end if;
     if not exists (select 1 from app.users u
                    where u.org_id = new.org_id and u.id = new.owner_id and u.deleted_at is null)
     then
@@ -43,8 +47,10 @@ create function app.lock_user_for_removal() returns trigger
     set search_path = pg_catalog, pg_temp
     as $$
 begin
-    perform pg_advisory_xact_lock(
-        hashtextextended('tenantry.user:' || old.org_id::text || ':' || old.id::text, 0));
+    if current_user = 'tenantry_app' then
+        perform pg_advisory_xact_lock(
+            hashtextextended('tenantry.user:' || old.org_id::text || ':' || old.id::text, 0));
+    end if;
     return new;
 end
 $$;

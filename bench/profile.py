@@ -15,12 +15,14 @@ CATEGORIES = [
     ("JSON", r"serde_json|serde::|itoa|ryu"),
     ("logging", r"tracing_subscriber|tracing_core|tracing::|nu_ansi|sharded_slab"),
     ("metrics", r"prometheus_client|\bmetrics::"),
-    ("PostgreSQL client", r"tokio_postgres|postgres_protocol|postgres_types|deadpool|fallible_iterator"),
+    ("PostgreSQL client", r"tokio_postgres|postgres_protocol|postgres_types|deadpool|fallible_iterator|futures_channel"),
     ("HTTP", r"\bhyper\b|hyper::|hyper_util|\bpoem\b|poem::|poem_openapi|\bhttp::|httparse|httpdate|headers::|\bh1\b"),
     ("the service's code", r"\btenantry::"),
-    ("async runtime", r"\btokio::|\bmio::|futures_util|futures_core|parking_lot"),
-    ("memory copies", r"memcpy|memmove|memset|memcmp"),
-    ("kernel (syscalls, TCP)", r"^\[k\]"),
+    ("async runtime", r"\btokio::|\bmio::|tokio_util|futures_util|futures_core|parking_lot|PollFn|AssertUnwindSafe"),
+    ("memory copies", r"memcpy|memmove|memset|memcmp|\bbytes::"),
+    ("formatting and hashing", r"core::fmt|fmt::Write|from_utf8|hashbrown|indexmap|core::hash|siphash"),
+    ("clock", r"clock_gettime"),
+    ("kernel (syscalls, TCP)", r"^\[k\]|^__send|^__libc_|^__GI___libc|^epoll_wait|^syscall"),
 ]
 
 

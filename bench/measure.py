@@ -120,7 +120,7 @@ def settle(cfg):
     psql(cfg, "VACUUM (ANALYZE)", "CHECKPOINT")
 
 
-def wrk_command(cfg, endpoint, c, seconds, threads=2):
+def wrk_command(cfg, endpoint, c, seconds, threads=1):
     return ["wrk", f"-t{threads}", f"-c{c}", f"-d{seconds}s", "--timeout", "10s", "-s", "bench/wrk.lua", cfg["url"]], {
         "BENCH_ENDPOINT": endpoint, "BENCH_TARGETS": cfg["targets"]}
 
@@ -173,7 +173,7 @@ def main():
         status = "INVALID" if line.get("errors") else "ok"
         print(f"    {kind} {fields} {line.get('rate', 0):,.0f}/s errors={line.get('errors')} {status}", file=sys.stderr)
 
-    def measure_wrk(endpoint, c, rep, label=None, seconds=None, threads=2):
+    def measure_wrk(endpoint, c, rep, label=None, seconds=None, threads=1):
         settle(cfg)
         command, env = wrk_command(cfg, endpoint, c, seconds or cfg["seconds"], threads)
         result = run(command, env)
@@ -206,14 +206,14 @@ def main():
 
     print("--> log-in: one at a time (the argon2id time), then storms", file=sys.stderr)
     for rep in range(1, cfg["reps"] + 1):
-        measure_wrk("login", 1, rep, label="login-alone", threads=1)
+        measure_wrk("login", 1, rep, label="login-alone")
         measure_wrk("login", 64, rep)
     for rep in range(1, cfg["reps"] + 1):
         settle(cfg)
-        command, env = wrk_command(cfg, "login", 64, cfg["seconds"] + 2, threads=1)
+        command, env = wrk_command(cfg, "login", 64, cfg["seconds"] + 2)
         storm = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(1)
-        command, env = wrk_command(cfg, "me", 16, cfg["seconds"], threads=1)
+        command, env = wrk_command(cfg, "me", 16, cfg["seconds"])
         result = run(command, env)
         storm_out, storm_err = storm.communicate()
         storm_result = parse_wrk({"stdout": storm_out, "stderr": storm_err, "exit": storm.returncode})

@@ -24,6 +24,10 @@ end
 
 function init(args)
   t = dofile(targets_file)
+  -- The whole file, in memory (the large set's is 512 MB): reading a record per request costs
+  -- more than the request's own share of wrk. wrk runs each thread's init() before starting
+  -- the next thread but starts its clock after the last one, so the harness runs one thread:
+  -- with two, the first would work off the clock while the second loads.
   local f = assert(io.open(t.tokens, "rb"))
   tokens = f:read("*a")
   f:close()

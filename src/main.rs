@@ -2,13 +2,16 @@
 
 use std::process::ExitCode;
 
+use clap::Parser;
+use tenantry::config::{Cli, Command};
+
 /// mimalloc returns freed memory to the system: argon2id takes 19 MiB per hash, and with the
 /// system allocator every blocking thread kept its own copy (hundreds of MiB of RSS after a
 /// log-in storm; see docs/performance.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The allocator's one setting, through mimalloc's C API (the only `unsafe` of the crate).
+/// The allocator's settings, through mimalloc's C API (the only `unsafe` of the crate).
 #[allow(unsafe_code)]
 mod allocator {
     use std::ffi::{c_int, c_long};
@@ -19,23 +22,38 @@ mod allocator {
         safe fn mi_option_set(option: c_int, value: c_long);
     }
 
-    /// `mi_option_purge_delay` in mimalloc's `mi_option_e` (include/mimalloc.h).
+    /// Indices in mimalloc's `mi_option_e` (include/mimalloc.h).
+    const ARENA_EAGER_COMMIT: c_int = 4;
     const PURGE_DELAY: c_int = 15;
 
-    /// Freed pages go back to the system at once (MADV_DONTNEED) instead of after a delay that
-    /// only later allocations would end: an idle service would otherwise keep the memory of its
-    /// last burst (the start-up hash, a log-in storm) indefinitely. Measured in
-    /// docs/performance.md: idle RSS 53 -> 25 MiB, no visible CPU cost per request.
-    pub fn return_freed_memory_at_once() {
+    /// Freed memory goes back to the system at once, and stays returned:
+    /// - `purge_delay` 0: freed pages are purged (MADV_DONTNEED) when freed, not after a delay
+    ///   that only later allocations would end (an idle service kept its last burst's memory);
+    /// - `arena_eager_commit` 0: arenas are committed on demand; committed eagerly (mimalloc's
+    ///   default on Linux), their freed pages stayed resident.
+    ///
+    /// Arenas are reserved by the first allocations, before `main`: on Linux this runs as a
+    /// constructor of the executable (`.init_array`), ahead of the Rust runtime. Measured in
+    /// docs/performance.md.
+    extern "C" fn return_freed_memory_at_once() {
+        mi_option_set(ARENA_EAGER_COMMIT, 0);
         mi_option_set(PURGE_DELAY, 0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[used]
+    #[unsafe(link_section = ".init_array")]
+    static RETURN_FREED_MEMORY_AT_ONCE: extern "C" fn() = return_freed_memory_at_once;
+
+    /// Elsewhere, as early as `main` can.
+    pub fn configure() {
+        #[cfg(not(target_os = "linux"))]
+        return_freed_memory_at_once();
     }
 }
 
-use clap::Parser;
-use tenantry::config::{Cli, Command};
-
 fn main() -> ExitCode {
-    allocator::return_freed_memory_at_once();
+    allocator::configure();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Openapi(args) = &command {

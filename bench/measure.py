@@ -179,11 +179,23 @@ def main():
         result = run(command, env)
         record("wrk", {**result, **parse_wrk(result)}, endpoint=label or endpoint, c=c, rep=rep)
 
-    def measure_pgbench(endpoint, mode, rep):
+    def measure_pgbench(endpoint, mode, rep, label=None, extra=()):
         settle(cfg)
         command, env = pgbench_command(cfg, endpoint, mode, cfg["seconds"])
-        result = run(command, env)
-        record("pgbench", {**result, **parse_pgbench(result)}, endpoint=endpoint, mode=mode, rep=rep)
+        result = run(command[:-1] + list(extra) + command[-1:], env)
+        record("pgbench", {**result, **parse_pgbench(result)}, endpoint=endpoint, mode=label or mode, rep=rep)
+
+    # What pgbench's draws cost (one lookup per 8 transactions, the slot's \if, the \set's):
+    # the drawing script and the fixed-id one, both on the same single row.
+    one_row = ["-D", "orgs=1", "-D", "users=1", "-D", "projects=1"]
+    fixed_ids = subprocess.run(
+        ["psql", cfg["db_url"], "-X", "-At", "-F", " ", "-c",
+         "select bench.id(0, 1), bench.id(1, bench.user_number(1, 1)), bench.id(2, bench.user_number(1, 1)), "
+         "bench.id(3, bench.project_number(1, 1))"], check=True, capture_output=True, text=True).stdout.split()
+    fixed = []
+    for name, value in zip(("org", "usr", "ses", "prj"), fixed_ids):
+        fixed += ["-D", f"{name}={value}"]
+    fixed += ["-D", "nil=00000000-0000-0000-0000-000000000000", "-D", "lim=21", "-D", "incl=false"]
 
     warmup = cfg["warmup"]
     for endpoint in ("me", "users", "project"):
@@ -198,6 +210,9 @@ def main():
             measure_wrk(endpoint, 16, rep)
             measure_pgbench(endpoint, "prepared", rep)
             measure_wrk(endpoint, 256, rep)
+            if endpoint == "me":
+                measure_pgbench(endpoint, "pipeline", rep, label="draws-one-row", extra=one_row)
+                measure_pgbench(endpoint, "fixed", rep, label="fixed-one-row", extra=one_row + fixed)
 
     print("--> writes, after all the reads", file=sys.stderr)
     for rep in range(1, cfg["reps"] + 1):

@@ -90,24 +90,28 @@ impl Tx {
     }
 
     /// Records what the opening answered (the role read by `app.enter`) and whether a
-    /// pipelined COMMIT closed the transaction.
-    fn absorb<T>(&mut self, outcome: Result<Outcome<T>, AppError>) -> Result<T, AppError> {
+    /// pipelined COMMIT closed the transaction. Whatever failed before it, a COMMIT the
+    /// server answered ended the transaction: rolling back again would only draw a "there is
+    /// no transaction in progress" warning.
+    fn absorb<T>(&mut self, outcome: Outcome<T>) -> Result<T, AppError> {
         self.busy = false;
         let Outcome {
             role,
             value,
             committed,
-        } = outcome?;
-        match committed {
-            // After a failed statement the server answered COMMIT with a rollback: either way
-            // the transaction is over and the connection clean.
-            Some(Ok(())) => {
+        } = outcome;
+        let value = match committed {
+            // After a failed statement the server answers COMMIT with a rollback; a COMMIT
+            // that fails (a deferred check, a serialization failure) rolls back too.
+            Some(result) if ended_by_server(&result) => {
                 self.state = State::Finished;
                 self.record_duration();
+                value.and_then(|value| result.map(|()| value).map_err(AppError::from))
             }
-            Some(Err(err)) => return Err(err),
-            None => {}
-        }
+            // No answer: the outcome is unknown, Drop discards the connection.
+            Some(Err(err)) => value.and(Err(err.into())),
+            Some(Ok(())) | None => value,
+        };
         if let Some(role) = role {
             self.role = Some(
                 Role::parse(&role)
@@ -161,13 +165,14 @@ impl Tx {
                     .client
                     .as_ref()
                     .ok_or_else(|| AppError::internal("transaction without a connection"))?;
-                if let Err(err) = client.batch_execute(COMMIT).await {
+                let result = client.batch_execute(COMMIT).await;
+                if ended_by_server(&result) {
+                    self.record_duration();
+                } else {
                     // Unknown outcome: let Drop roll back (or discard) the connection.
                     self.state = State::Open;
-                    return Err(err.into());
                 }
-                self.record_duration();
-                Ok(())
+                result.map_err(AppError::from)
             }
         }
     }
@@ -217,22 +222,37 @@ async fn run(
 struct Outcome<T> {
     /// The role `app.enter` read, when the pipeline opened a request's context.
     role: Option<String>,
-    /// The statement's result.
+    /// The result of the opening and the statement; an error of the opening wins.
     value: Result<T, AppError>,
-    /// The pipelined COMMIT's result, when one was sent.
-    committed: Option<Result<(), AppError>>,
+    /// The pipelined COMMIT's answer, when one was sent: it is reported even when the opening
+    /// or the statement failed, because it decides whether the transaction is still open.
+    committed: Option<Result<(), tokio_postgres::Error>>,
+}
+
+impl<T> Outcome<T> {
+    /// Nothing after the failed step was sent (or it failed before the COMMIT was written).
+    fn failed(err: tokio_postgres::Error) -> Self {
+        Self {
+            role: None,
+            value: Err(err.into()),
+            committed: None,
+        }
+    }
+}
+
+/// True when the server answered a COMMIT (with success or with an error): either way, the
+/// transaction is over. Without an answer (the connection broke) the outcome is unknown.
+fn ended_by_server(result: &Result<(), tokio_postgres::Error>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(err) => err.as_db_error().is_some(),
+    }
 }
 
 /// Sends COMMIT when `commit` says so (after everything polled before it).
-async fn commit_if(client: &Object, commit: bool) -> Option<Result<(), AppError>> {
+async fn commit_if(client: &Object, commit: bool) -> Option<Result<(), tokio_postgres::Error>> {
     if commit {
-        Some(
-            client
-                .simple_query(COMMIT)
-                .await
-                .map(drop)
-                .map_err(AppError::from),
-        )
+        Some(client.simple_query(COMMIT).await.map(drop))
     } else {
         None
     }
@@ -254,19 +274,22 @@ async fn pipelined(
     params: Params<'_>,
     work: Work,
     commit: bool,
-) -> Result<Outcome<Done>, AppError> {
+) -> Outcome<Done> {
     let Some(setup) = setup else {
-        let statement = client.prepare_cached(sql.text()).await?;
+        let statement = match client.prepare_cached(sql.text()).await {
+            Ok(statement) => statement,
+            Err(err) => return Outcome::failed(err),
+        };
         let (value, committed) = join(
             run(client, &statement, params, work),
             commit_if(client, commit),
         )
         .await;
-        return Ok(Outcome {
+        return Outcome {
             role: None,
             value: value.map_err(AppError::from),
             committed,
-        });
+        };
     };
     let opening = try_join_all([BEGIN, SET_ROLE].map(|statement| client.simple_query(statement)));
     match setup {
@@ -286,14 +309,20 @@ async fn pipelined(
                 )
             };
             let (opened, chained) = join(opening, chain).await;
-            opened?;
-            let (context, value, committed) = chained?;
-            let role: String = context?.try_get(0)?;
-            Ok(Outcome {
-                role: Some(role),
+            let (context, value, committed) = match chained {
+                Ok(chained) => chained,
+                Err(err) => return Outcome::failed(opened.err().unwrap_or(err)),
+            };
+            let (role, context_error) = match context.and_then(|row| row.try_get(0)) {
+                Ok(role) => (Some(role), None),
+                Err(err) => (None, Some(err)),
+            };
+            Outcome {
+                role,
                 value: value.map_err(AppError::from),
                 committed,
-            })
+            }
+            .with_opening_error(opened.err().or(context_error))
         }
         Setup::Statements(statements) => {
             let settings = try_join_all(statements.iter().map(|s| client.simple_query(s)));
@@ -308,15 +337,28 @@ async fn pipelined(
                 )
             };
             let ((opened, set), chained) = join(join(opening, settings), statement).await;
-            opened?;
-            set?;
-            let (value, committed) = chained?;
-            Ok(Outcome {
+            let opening_error = opened.and(set).err();
+            let (value, committed) = match chained {
+                Ok(chained) => chained,
+                Err(err) => return Outcome::failed(opening_error.unwrap_or(err)),
+            };
+            Outcome {
                 role: None,
                 value: value.map_err(AppError::from),
                 committed,
-            })
+            }
+            .with_opening_error(opening_error)
         }
+    }
+}
+
+impl<T> Outcome<T> {
+    /// An error of the opening (BEGIN, the role, the context) replaces the statement's.
+    fn with_opening_error(mut self, err: Option<tokio_postgres::Error>) -> Self {
+        if let Some(err) = err {
+            self.value = Err(err.into());
+        }
+        self
     }
 }
 

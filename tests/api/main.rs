@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod connection_hygiene;
 mod consistency;
 mod cross_tenant;
 mod errors;

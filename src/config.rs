@@ -173,8 +173,9 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub db_startup_timeout_ms: u64,
 
-    /// When set, `GET /metrics` requires `Authorization: Bearer <this token>`.
-    #[arg(long, env = "TENANTRY_METRICS_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    /// When set, `GET /metrics` requires `Authorization: Bearer <this token>`. Letters,
+    /// digits and `-._~+/` only (a bearer token's alphabet), at least 16 of them.
+    #[arg(long, env = "TENANTRY_METRICS_TOKEN", value_parser = parse_bearer_secret, hide_env_values = true)]
     pub metrics_token: Option<SecretString>,
 
     /// Log-in attempts a minute for one account (organization slug and email), and refreshes
@@ -329,6 +330,16 @@ fn parse_secret(value: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(value.to_owned()))
 }
 
+/// A secret that clients send as `Authorization: Bearer <secret>`: a header with any other
+/// character cannot be read (400), so such a secret would lock everyone out.
+fn parse_bearer_secret(value: &str) -> Result<SecretString, String> {
+    let alphabet = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
+    if value.len() < 16 || !value.bytes().all(alphabet) {
+        return Err("must be at least 16 characters of A-Z, a-z, 0-9 and -._~+/".into());
+    }
+    parse_secret(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +362,14 @@ mod tests {
         let second = settings.resolve_jwt_secret().expect("generated");
         assert!(first.expose_secret().len() >= MIN_JWT_SECRET_BYTES);
         assert_ne!(first.expose_secret(), second.expose_secret());
+    }
+
+    #[test]
+    fn a_metrics_token_must_be_sendable_as_a_bearer_token() {
+        assert!(parse_bearer_secret("scrape-me-please").is_ok());
+        assert!(parse_bearer_secret("short").is_err());
+        assert!(parse_bearer_secret("has a space in it!").is_err());
+        assert!(parse_bearer_secret("caf\u{e9}-caf\u{e9}-caf\u{e9}-caf").is_err());
     }
 
     #[test]

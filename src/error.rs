@@ -31,7 +31,7 @@ impl FieldError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// 400: the request cannot be read (malformed JSON, a forged cursor).
+    /// 400: the request cannot be read (malformed JSON, an unreadable header, a forged cursor).
     #[error("{message}")]
     BadRequest {
         code: &'static str,
@@ -93,6 +93,15 @@ impl AppError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Validation {
             details: vec![FieldError::new(field, message)],
+        }
+    }
+
+    /// 400 `INVALID_HEADER`: a header the service reads is present but cannot be read.
+    pub fn invalid_header(header: &str, reason: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            code: "INVALID_HEADER",
+            message: format!("the {header} header cannot be read"),
+            details: vec![FieldError::new(header, reason)],
         }
     }
 

@@ -37,7 +37,8 @@ pub struct ErrorBody {
 /// One invalid field.
 #[derive(Debug, Object)]
 pub struct ErrorDetail {
-    /// The JSON property (dotted path for nested values), query or path parameter at fault.
+    /// The JSON property (dotted path for nested values), query or path parameter, or header
+    /// at fault.
     pub field: String,
     /// What is wrong with it.
     pub message: String,
@@ -68,8 +69,10 @@ impl ErrorEnvelope {
 /// Every error an operation can answer with; all carry [`ErrorEnvelope`].
 #[derive(Debug, ApiResponse)]
 pub enum ApiError {
-    /// The request cannot be read: malformed JSON (`MALFORMED_JSON`) or a cursor this service
-    /// did not issue (`INVALID_CURSOR`).
+    /// The request cannot be read: malformed JSON (`MALFORMED_JSON`), a header that is present
+    /// but unreadable (`INVALID_HEADER`, with `details` naming it: bytes other than visible
+    /// ASCII, the wrong syntax, or sent twice), or a cursor this service did not issue
+    /// (`INVALID_CURSOR`).
     #[oai(status = 400)]
     BadRequest(Json<ErrorEnvelope>),
     /// Missing or unusable credentials: `UNAUTHENTICATED` (no bearer token),

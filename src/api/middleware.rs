@@ -1,6 +1,7 @@
 //! The outermost layer of every request: request id (accepted when well-formed, else made),
-//! body-size limit from `Content-Length`, panic capture, the error envelope for every error
-//! that was not produced by an operation, and one log line per request.
+//! the headers the service reads (400 when one cannot be read), body-size limit from
+//! `Content-Length`, panic capture, the error envelope for every error that was not produced
+//! by an operation, and one log line per request.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use tracing::Instrument;
 
 use super::context::{RequestContext, scope};
 use super::envelope::{ApiError, render};
+use super::headers::HeaderRules;
 use crate::error::{AppError, FieldError};
 use crate::metrics::{METRICS, RequestLabels};
 
@@ -112,11 +114,12 @@ pub(crate) fn wrap(
     app: impl Endpoint + 'static,
     limits: Limits,
     allowed: AllowedMethods,
+    headers: HeaderRules,
 ) -> impl Endpoint<Output = Response> {
     app.with(CatchPanic::new().with_handler(panic_response))
         .around(move |next, req| {
-            let allowed = allowed.clone();
-            async move { Ok(handle(next, req, limits, &allowed).await) }
+            let (allowed, headers) = (allowed.clone(), headers.clone());
+            async move { Ok(handle(next, req, limits, &allowed, &headers).await) }
         })
 }
 
@@ -125,8 +128,10 @@ async fn handle<E: Endpoint>(
     req: Request,
     limits: Limits,
     allowed: &AllowedMethods,
+    headers: &HeaderRules,
 ) -> Response {
     let started = Instant::now();
+    // A malformed id is answered 400 below, under a fresh id.
     let request_id: Arc<str> = req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -140,6 +145,9 @@ async fn handle<E: Endpoint>(
     let span = tracing::info_span!("request", request_id = %request_id);
 
     let work = async {
+        if let Err(unreadable) = headers.check(req.headers()) {
+            return ApiError::from(unreadable).into_response();
+        }
         if declared_length(&req).is_some_and(|len| len > limits.body_limit) {
             return ApiError::from(AppError::PayloadTooLarge {
                 limit: limits.body_limit,
@@ -156,7 +164,7 @@ async fn handle<E: Endpoint>(
                     resp
                 }
             }
-            Ok(Err(err)) => error_response(err, &method, &path, allowed),
+            Ok(Err(err)) => error_response(err, &method, &path, allowed, headers),
             // The handler's future is dropped: its transaction rolls back.
             Err(_) => ApiError::from(AppError::Unavailable {
                 code: "TIMEOUT",
@@ -264,6 +272,7 @@ fn error_response(
     method: &Method,
     path: &str,
     allowed: &AllowedMethods,
+    headers: &HeaderRules,
 ) -> Response {
     if err.is_from_response() {
         // An operation's own ApiError: already an envelope.
@@ -274,8 +283,13 @@ fn error_response(
         Err(err) => err,
     };
     let app = if let Some(e) = err.downcast_ref::<ParseParamError>() {
-        Some(AppError::Validation {
-            details: vec![FieldError::new(e.name, param_reason(&e.reason))],
+        // A declared header that breaks its declared constraints cannot be read: 400, like
+        // every unreadable header. Query parameters are input values: 422.
+        Some(match headers.name_of(e.name) {
+            Some(header) => AppError::invalid_header(header, param_reason(&e.reason)),
+            None => AppError::Validation {
+                details: vec![FieldError::new(e.name, param_reason(&e.reason))],
+            },
         })
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
         let name = allowed
@@ -360,6 +374,7 @@ mod tests {
                 request_timeout: Duration::from_secs(5),
             },
             AllowedMethods::default(),
+            HeaderRules::default(),
         );
         let resp = app.call(Request::default()).await.expect("a response");
         let (status, body, header_id) = body_of(resp).await;
@@ -383,6 +398,7 @@ mod tests {
                 request_timeout: Duration::from_secs(5),
             },
             AllowedMethods::default(),
+            HeaderRules::default(),
         );
         let resp = app.call(Request::default()).await.expect("a response");
         let (status, body, _) = body_of(resp).await;

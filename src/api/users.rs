@@ -254,7 +254,8 @@ impl UsersApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        /// A client-chosen unique string (1 to 255 characters) that makes retries safe.
+        /// A client-chosen unique string (1 to 255 visible ASCII characters) that makes
+        /// retries safe; any other value is 400 `INVALID_HEADER`.
         #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateUserRequest>,
@@ -321,7 +322,8 @@ impl UsersApi {
         auth: BearerAuth,
         /// The user's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
         body: JsonBody<UpdateUserRequest>,
@@ -366,7 +368,8 @@ impl UsersApi {
         auth: BearerAuth,
         /// The user's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> Result<DeleteUserResponse, ApiError> {

@@ -10,6 +10,8 @@ mod cross_tenant;
 mod errors;
 mod explain;
 mod faults;
+mod headers;
+mod http_layer;
 mod isolation;
 mod login_hardening;
 mod openapi_drift;

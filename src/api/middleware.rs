@@ -3,7 +3,7 @@
 //! `Content-Length`, panic capture, the error envelope for every error that was not produced
 //! by an operation, and one log line per request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use super::context::{RequestContext, scope};
 use super::envelope::{ApiError, render};
 use super::headers::HeaderRules;
 use crate::error::{AppError, FieldError};
-use crate::metrics::{METRICS, RequestLabels};
+use crate::metrics::{METRICS, RequestLabels, StatusLabel};
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
 const MAX_REQUEST_ID_LEN: usize = 128;
@@ -103,6 +103,55 @@ impl AllowedMethods {
     }
 }
 
+/// The closed sets metric labels come from (see [`crate::metrics`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LabelSets {
+    /// Every status the spec declares, plus routing's own (404, 405).
+    statuses: Arc<BTreeSet<u16>>,
+}
+
+impl LabelSets {
+    pub(crate) fn from_spec(spec_json: &str) -> Self {
+        let spec: serde_json::Value = serde_json::from_str(spec_json).unwrap_or_default();
+        let declared = spec
+            .get("paths")
+            .and_then(|p| p.as_object())
+            .into_iter()
+            .flat_map(|paths| paths.values())
+            .filter_map(|item| item.as_object())
+            .flat_map(|item| item.values())
+            .filter_map(|operation| operation.get("responses")?.as_object())
+            .flat_map(|responses| responses.keys())
+            .filter_map(|status| status.parse::<u16>().ok());
+        let routing = [StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED].map(|s| s.as_u16());
+        Self {
+            statuses: Arc::new(declared.chain(routing).collect()),
+        }
+    }
+
+    /// The method's name when it is one HTTP defines, else `other` (a client may invent any
+    /// number of methods).
+    fn method(method: &Method) -> &'static str {
+        match *method {
+            Method::GET => "GET",
+            Method::HEAD => "HEAD",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+            Method::OPTIONS => "OPTIONS",
+            Method::TRACE => "TRACE",
+            Method::CONNECT => "CONNECT",
+            _ => "other",
+        }
+    }
+
+    fn status(&self, status: StatusCode) -> StatusLabel {
+        let code = status.as_u16();
+        StatusLabel(self.statuses.contains(&code).then_some(code))
+    }
+}
+
 /// Limits applied to every request.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -115,11 +164,12 @@ pub(crate) fn wrap(
     limits: Limits,
     allowed: AllowedMethods,
     headers: HeaderRules,
+    labels: LabelSets,
 ) -> impl Endpoint<Output = Response> {
     app.with(CatchPanic::new().with_handler(panic_response))
         .around(move |next, req| {
-            let (allowed, headers) = (allowed.clone(), headers.clone());
-            async move { Ok(handle(next, req, limits, &allowed, &headers).await) }
+            let (allowed, headers, labels) = (allowed.clone(), headers.clone(), labels.clone());
+            async move { Ok(handle(next, req, limits, &allowed, &headers, &labels).await) }
         })
 }
 
@@ -129,6 +179,7 @@ async fn handle<E: Endpoint>(
     limits: Limits,
     allowed: &AllowedMethods,
     headers: &HeaderRules,
+    labels: &LabelSets,
 ) -> Response {
     let started = Instant::now();
     // A malformed id is answered 400 below, under a fresh id.
@@ -181,9 +232,9 @@ async fn handle<E: Endpoint>(
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     let labels = RequestLabels {
-        method: method.as_str().to_owned(),
+        method: LabelSets::method(&method),
         route,
-        status,
+        status: labels.status(response.status()),
     };
     METRICS.http_requests.get_or_create(&labels).inc();
     METRICS
@@ -191,10 +242,11 @@ async fn handle<E: Endpoint>(
         .get_or_create(&labels)
         .observe(elapsed.as_secs_f64());
     let (org_id, user_id) = ctx.principal().unzip();
+    // The method as labelled: an invented one (of any length) is `other` in logs too.
     tracing::info!(
         target: "tenantry::http",
         parent: &span,
-        %method,
+        method = labels.method,
         route = %labels.route,
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
@@ -375,6 +427,7 @@ mod tests {
             },
             AllowedMethods::default(),
             HeaderRules::default(),
+            LabelSets::default(),
         );
         let resp = app.call(Request::default()).await.expect("a response");
         let (status, body, header_id) = body_of(resp).await;
@@ -399,6 +452,7 @@ mod tests {
             },
             AllowedMethods::default(),
             HeaderRules::default(),
+            LabelSets::default(),
         );
         let resp = app.call(Request::default()).await.expect("a response");
         let (status, body, _) = body_of(resp).await;
@@ -415,6 +469,22 @@ mod tests {
         assert!(!is_valid_request_id("a b"));
         assert!(!is_valid_request_id("a\r\nSet-Cookie: x"));
         assert!(!is_valid_request_id("<script>"));
+    }
+
+    #[test]
+    fn metric_labels_come_from_closed_sets() {
+        let spec = r#"{"paths": {"/v1/me": {"get": {"responses": {"200": {}, "401": {}}}}}}"#;
+        let labels = LabelSets::from_spec(spec);
+        assert_eq!(LabelSets::method(&Method::PATCH), "PATCH");
+        let invented = Method::from_bytes(b"INVENTED").expect("a method");
+        assert_eq!(LabelSets::method(&invented), "other");
+        assert_eq!(labels.status(StatusCode::OK), StatusLabel(Some(200)));
+        assert_eq!(labels.status(StatusCode::NOT_FOUND), StatusLabel(Some(404)));
+        assert_eq!(labels.status(StatusCode::IM_A_TEAPOT), StatusLabel(None));
+        let allowed = AllowedMethods::from_spec(spec);
+        assert_eq!(allowed.route("/v1/me"), "/v1/me");
+        assert_eq!(allowed.route("/v1/me/x/y"), "unmatched");
+        assert_eq!(allowed.route("/docs/swagger.js"), "/docs");
     }
 
     #[test]

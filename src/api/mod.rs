@@ -281,6 +281,7 @@ pub fn routes(
     let yaml = spec(SpecFormat::Yaml);
     let allowed = middleware::AllowedMethods::from_spec(&json);
     let headers = headers::HeaderRules::from_spec(&json);
+    let labels = middleware::LabelSets::from_spec(&json);
     let app = Route::new()
         .nest("/", service)
         .at("/docs", make_sync(move |_| Html(ui.clone())))
@@ -303,5 +304,6 @@ pub fn routes(
         },
         allowed,
         headers,
+        labels,
     )
 }

@@ -14,6 +14,7 @@ mod headers;
 mod http_layer;
 mod isolation;
 mod login_hardening;
+mod metric_labels;
 mod openapi_drift;
 mod operability;
 mod ops;

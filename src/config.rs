@@ -190,6 +190,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub client_attempts_per_minute: u32,
 
+    /// Sign-ups an hour from one client address (each costs an argon2id hash); more get 429
+    /// `RATE_LIMITED` with `Retry-After`.
+    #[arg(long, env = "TENANTRY_SIGNUPS_PER_HOUR", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub signups_per_hour: u32,
+
     /// Absolute lifetime of a session (a refresh-token family), in seconds; refreshing does not
     /// extend it.
     #[arg(long, env = "TENANTRY_SESSION_TTL_SECS", default_value_t = 2_592_000,
@@ -218,6 +224,13 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_PASSWORD_HASH_CONCURRENCY",
           value_parser = clap::value_parser!(u32).range(1..=256))]
     pub password_hash_concurrency: Option<u32>,
+
+    /// How many argon2id computations may wait for one of the
+    /// TENANTRY_PASSWORD_HASH_CONCURRENCY slots; when that many wait, more are refused at once
+    /// with 503 `OVERLOADED` and `Retry-After` instead of queueing without bound.
+    #[arg(long, env = "TENANTRY_PASSWORD_HASH_QUEUE", default_value_t = 32,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub password_hash_queue: u32,
 
     /// Log format; defaults to `json` in production and `text` otherwise. Levels come from
     /// RUST_LOG (default `info`).

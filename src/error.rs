@@ -56,7 +56,7 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
-    /// 429: too many log-in or refresh attempts; retry after the given delay.
+    /// 429: too many sign-up, log-in or refresh attempts; retry after the given delay.
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// 412: `If-Match` names a version that is no longer current.
@@ -84,6 +84,9 @@ pub enum AppError {
         #[source]
         source: Option<BoxError>,
     },
+    /// 503: too much password hashing is queued already; retry after the given delay.
+    #[error("the service is busy; retry in {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64 },
     /// 500: a bug or an unexpected failure. The source is logged, never sent to the client.
     #[error("internal error")]
     Internal(#[source] BoxError),

@@ -51,6 +51,8 @@ pub struct Metrics {
     pub transaction_duration: Histogram,
     pub logins: Family<OutcomeLabels, Counter>,
     pub password_hash_waiting: Gauge<i64, AtomicI64>,
+    pub password_hash_computations: Family<OutcomeLabels, Counter>,
+    pub password_hash_refused: Family<OutcomeLabels, Counter>,
     pool_size: Gauge<i64, AtomicI64>,
     pool_available: Gauge<i64, AtomicI64>,
     pool_waiting: Gauge<i64, AtomicI64>,
@@ -71,6 +73,8 @@ impl Metrics {
         let transaction_duration = latency_histogram();
         let logins = Family::<OutcomeLabels, Counter>::default();
         let password_hash_waiting = Gauge::<i64, AtomicI64>::default();
+        let password_hash_computations = Family::<OutcomeLabels, Counter>::default();
+        let password_hash_refused = Family::<OutcomeLabels, Counter>::default();
         let pool_size = Gauge::<i64, AtomicI64>::default();
         let pool_available = Gauge::<i64, AtomicI64>::default();
         let pool_waiting = Gauge::<i64, AtomicI64>::default();
@@ -100,6 +104,16 @@ impl Metrics {
             password_hash_waiting.clone(),
         );
         registry.register(
+            "password_hash_computations",
+            "argon2id computations started, by kind (hash, verify)",
+            password_hash_computations.clone(),
+        );
+        registry.register(
+            "password_hash_refused",
+            "argon2id computations refused because the queue was full (503 OVERLOADED), by kind",
+            password_hash_refused.clone(),
+        );
+        registry.register(
             "db_pool_size",
             "Open pooled database connections",
             pool_size.clone(),
@@ -121,6 +135,8 @@ impl Metrics {
             transaction_duration,
             logins,
             password_hash_waiting,
+            password_hash_computations,
+            password_hash_refused,
             pool_size,
             pool_available,
             pool_waiting,

@@ -92,7 +92,7 @@ pub enum ApiError {
     /// `LAST_OWNER`.
     #[oai(status = 409)]
     Conflict(Json<ErrorEnvelope>),
-    /// Too many log-in or refresh attempts for this account or from this address
+    /// Too many sign-up, log-in or refresh attempts for this account or from this address
     /// (`RATE_LIMITED`); retry after `Retry-After` seconds.
     #[oai(status = 429)]
     TooManyRequests(
@@ -121,9 +121,15 @@ pub enum ApiError {
     #[oai(status = 500)]
     Internal(Json<ErrorEnvelope>),
     /// The database is unavailable or timed out (`DATABASE_UNAVAILABLE`, `DATABASE_BUSY`,
-    /// `TIMEOUT`). Retrying later may succeed.
+    /// `TIMEOUT`), or too many password hashes are queued (`OVERLOADED`, with
+    /// `Retry-After`). Retrying later may succeed.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorEnvelope>),
+    Unavailable(
+        Json<ErrorEnvelope>,
+        /// Seconds to wait before retrying, when the service can tell.
+        #[oai(header = "Retry-After")]
+        Option<u64>,
+    ),
 }
 
 impl From<AppError> for ApiError {
@@ -193,11 +199,21 @@ impl From<AppError> for ApiError {
                     error = source.as_deref().map(tracing::field::display),
                     "service unavailable"
                 );
-                ApiError::Unavailable(json(
-                    code,
-                    "the service is temporarily unavailable; retry later".into(),
-                    Vec::new(),
-                ))
+                ApiError::Unavailable(
+                    json(
+                        code,
+                        "the service is temporarily unavailable; retry later".into(),
+                        Vec::new(),
+                    ),
+                    None,
+                )
+            }
+            err @ AppError::Overloaded { retry_after_secs } => {
+                tracing::warn!(retry_after_secs, "password hashing queue full");
+                ApiError::Unavailable(
+                    json("OVERLOADED", err.to_string(), Vec::new()),
+                    Some(retry_after_secs),
+                )
             }
             AppError::Internal(source) => {
                 tracing::error!(error = %source, debug = ?source, "internal error");

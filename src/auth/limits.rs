@@ -1,5 +1,6 @@
-//! Rate limits for log-in and refresh: per account (organization slug + email, or session)
-//! and per client address, each a GCRA bucket (governor) refilled per minute.
+//! Rate limits for sign-up, log-in and refresh: per account (organization slug + email, or
+//! session) and per client address, each a GCRA bucket (governor) refilled per minute (per
+//! hour for sign-ups).
 //!
 //! Memory is bounded: buckets back at full capacity carry no information and are dropped
 //! whenever a limiter holds more than [`MAX_KEYS`] keys, and periodically by
@@ -18,10 +19,22 @@ use crate::error::AppError;
 /// Above this many tracked keys, a limiter drops its idle buckets before adding more.
 pub const MAX_KEYS: usize = 100_000;
 
+/// How many attempts each limiter allows; each is also its burst size.
+#[derive(Debug, Clone, Copy)]
+pub struct Quotas {
+    /// Log-in attempts a minute for one account; refreshes a minute for one session.
+    pub per_account: u32,
+    /// Log-in and refresh attempts a minute from one client address.
+    pub per_client: u32,
+    /// Sign-ups an hour from one client address (each costs an argon2id hash).
+    pub signups_per_hour: u32,
+}
+
 pub struct RateLimits {
     accounts: DefaultKeyedRateLimiter<String>,
     sessions: DefaultKeyedRateLimiter<(OrgId, SessionId)>,
     clients: DefaultKeyedRateLimiter<IpAddr>,
+    signups: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -31,6 +44,7 @@ impl std::fmt::Debug for RateLimits {
             .field("accounts", &self.accounts.len())
             .field("sessions", &self.sessions.len())
             .field("clients", &self.clients.len())
+            .field("signups", &self.signups.len())
             .finish()
     }
 }
@@ -39,16 +53,30 @@ fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
 }
 
+fn per_hour(n: u32) -> Quota {
+    Quota::per_hour(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
+}
+
 impl RateLimits {
-    /// `per_account` attempts a minute for one account or session, `per_client` for one
-    /// client address (both also the burst size).
-    pub fn new(per_account: u32, per_client: u32) -> Self {
+    pub fn new(quotas: Quotas) -> Self {
         Self {
-            accounts: RateLimiter::dashmap(per_minute(per_account)),
-            sessions: RateLimiter::dashmap(per_minute(per_account)),
-            clients: RateLimiter::dashmap(per_minute(per_client)),
+            accounts: RateLimiter::dashmap(per_minute(quotas.per_account)),
+            sessions: RateLimiter::dashmap(per_minute(quotas.per_account)),
+            clients: RateLimiter::dashmap(per_minute(quotas.per_client)),
+            signups: RateLimiter::dashmap(per_hour(quotas.signups_per_hour)),
             clock: DefaultClock::default(),
         }
+    }
+
+    /// A sign-up from `client`: checked before its password is hashed.
+    pub fn check_signup(&self, client: Option<IpAddr>) -> Result<(), AppError> {
+        let Some(client) = client else {
+            return Ok(());
+        };
+        bounded(&self.signups);
+        self.signups
+            .check_key(&client)
+            .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
     }
 
     /// A log-in attempt for `email` of organization `org_slug` from `client`.
@@ -101,9 +129,11 @@ impl RateLimits {
         self.accounts.retain_recent();
         self.sessions.retain_recent();
         self.clients.retain_recent();
+        self.signups.retain_recent();
         self.accounts.shrink_to_fit();
         self.sessions.shrink_to_fit();
         self.clients.shrink_to_fit();
+        self.signups.shrink_to_fit();
     }
 }
 
@@ -117,9 +147,36 @@ fn bounded<K: std::hash::Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>
 mod tests {
     use super::*;
 
+    fn quotas(per_account: u32, per_client: u32) -> Quotas {
+        Quotas {
+            per_account,
+            per_client,
+            signups_per_hour: 2,
+        }
+    }
+
+    #[test]
+    fn sign_ups_are_limited_per_client_address_for_the_hour() {
+        let limits = RateLimits::new(quotas(1000, 1000));
+        let ip: IpAddr = "192.0.2.7".parse().expect("ip");
+        limits.check_signup(Some(ip)).expect("first");
+        limits.check_signup(Some(ip)).expect("second");
+        match limits.check_signup(Some(ip)) {
+            Err(AppError::RateLimited { retry_after_secs }) => {
+                assert!(
+                    (60..=3600).contains(&retry_after_secs),
+                    "{retry_after_secs}"
+                );
+            }
+            other => panic!("expected a rate limit, got {other:?}"),
+        }
+        let other: IpAddr = "192.0.2.8".parse().expect("ip");
+        limits.check_signup(Some(other)).expect("another client");
+    }
+
     #[test]
     fn an_account_is_limited_and_told_when_to_retry() {
-        let limits = RateLimits::new(3, 1000);
+        let limits = RateLimits::new(quotas(3, 1000));
         for _ in 0..3 {
             limits
                 .check_login(None, "acme", "a@acme.test")
@@ -138,7 +195,7 @@ mod tests {
 
     #[test]
     fn a_client_address_is_limited_across_accounts() {
-        let limits = RateLimits::new(1000, 2);
+        let limits = RateLimits::new(quotas(1000, 2));
         let ip: IpAddr = "192.0.2.7".parse().expect("ip");
         limits
             .check_login(Some(ip), "acme", "a@x.test")

@@ -27,6 +27,8 @@ pub(crate) async fn signup(
     signup: Signup,
     client: &ClientInfo,
 ) -> Result<(Organization, User, Issued), AppError> {
+    // Each sign-up costs a hash: limited per client address, before any work.
+    state.limits.check_signup(client.ip)?;
     // Hash before taking a connection: a pooled connection is never held during argon2.
     let password_hash = state.hasher.hash(signup.password.secret()).await?;
     // The new organization's context is the service's own statement, not a client's: the

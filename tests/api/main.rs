@@ -3,6 +3,7 @@
 
 mod support;
 
+mod abuse_limits;
 mod auth;
 mod connection_hygiene;
 mod consistency;

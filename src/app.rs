@@ -102,6 +102,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             per_account: settings.account_attempts_per_minute,
             per_client: settings.client_attempts_per_minute,
             signups_per_hour: settings.signups_per_hour,
+            refresh_failures_per_minute: settings.refresh_failures_per_minute,
         })),
     })
 }

@@ -179,7 +179,8 @@ pub struct Settings {
     pub metrics_token: Option<SecretString>,
 
     /// Log-in attempts a minute for one account (organization slug and email), and refreshes
-    /// a minute for one session; more get 429 `RATE_LIMITED` with `Retry-After`.
+    /// a minute for one session (counted once the refresh token verifies); more get 429
+    /// `RATE_LIMITED` with `Retry-After`.
     #[arg(long, env = "TENANTRY_ACCOUNT_ATTEMPTS_PER_MINUTE", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub account_attempts_per_minute: u32,
@@ -189,6 +190,12 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_CLIENT_ATTEMPTS_PER_MINUTE", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub client_attempts_per_minute: u32,
+
+    /// Failed refreshes (tokens that do not verify, or were already used) a minute from one
+    /// client address; past it, failures answer 429 `RATE_LIMITED` with `Retry-After`.
+    #[arg(long, env = "TENANTRY_REFRESH_FAILURES_PER_MINUTE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub refresh_failures_per_minute: u32,
 
     /// Sign-ups an hour from one client address (each costs an argon2id hash); more get 429
     /// `RATE_LIMITED` with `Retry-After`.

@@ -236,7 +236,9 @@ impl AuthApi {
     /// presented stops working. Presenting a refresh token that was already exchanged ends the
     /// whole session (401 `REFRESH_TOKEN_REUSED`): it was probably stolen. A token exchanged
     /// within the last few seconds (`TENANTRY_REFRESH_GRACE_SECS`) is still accepted once
-    /// more, for clients that refresh from several tabs at once.
+    /// more, for clients that refresh from several tabs at once. Refreshes are limited per
+    /// session (counted once the token verifies) and failed ones per client address (429
+    /// `RATE_LIMITED`).
     #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
     async fn refresh(
         &self,

@@ -28,6 +28,8 @@ pub struct Quotas {
     pub per_client: u32,
     /// Sign-ups an hour from one client address (each costs an argon2id hash).
     pub signups_per_hour: u32,
+    /// Failed refreshes (tokens that do not verify) a minute from one client address.
+    pub refresh_failures_per_minute: u32,
 }
 
 pub struct RateLimits {
@@ -35,6 +37,7 @@ pub struct RateLimits {
     sessions: DefaultKeyedRateLimiter<(OrgId, SessionId)>,
     clients: DefaultKeyedRateLimiter<IpAddr>,
     signups: DefaultKeyedRateLimiter<IpAddr>,
+    refresh_failures: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -45,6 +48,7 @@ impl std::fmt::Debug for RateLimits {
             .field("sessions", &self.sessions.len())
             .field("clients", &self.clients.len())
             .field("signups", &self.signups.len())
+            .field("refresh_failures", &self.refresh_failures.len())
             .finish()
     }
 }
@@ -64,6 +68,7 @@ impl RateLimits {
             sessions: RateLimiter::dashmap(per_minute(quotas.per_account)),
             clients: RateLimiter::dashmap(per_minute(quotas.per_client)),
             signups: RateLimiter::dashmap(per_hour(quotas.signups_per_hour)),
+            refresh_failures: RateLimiter::dashmap(per_minute(quotas.refresh_failures_per_minute)),
             clock: DefaultClock::default(),
         }
     }
@@ -94,21 +99,30 @@ impl RateLimits {
             .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
     }
 
-    /// A refresh of session `session` of organization `org` from `client`.
-    pub fn check_refresh(
-        &self,
-        client: Option<IpAddr>,
-        org: OrgId,
-        session: SessionId,
-    ) -> Result<(), AppError> {
-        self.check_client(client)?;
+    /// A refresh of session `session` of organization `org`, counted only once its token has
+    /// verified: anyone can name a session (its id is in every token), so counting before
+    /// would let forged tokens spend the victim's budget.
+    pub fn check_session(&self, org: OrgId, session: SessionId) -> Result<(), AppError> {
         bounded(&self.sessions);
         self.sessions
             .check_key(&(org, session))
             .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
     }
 
-    fn check_client(&self, client: Option<IpAddr>) -> Result<(), AppError> {
+    /// A refresh whose token did not verify, from `client`: `Err` (429) once the client has
+    /// spent its failure budget.
+    pub fn check_refresh_failure(&self, client: Option<IpAddr>) -> Result<(), AppError> {
+        let Some(client) = client else {
+            return Ok(());
+        };
+        bounded(&self.refresh_failures);
+        self.refresh_failures
+            .check_key(&client)
+            .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
+    }
+
+    /// Any log-in or refresh attempt from `client`, before any work.
+    pub fn check_client(&self, client: Option<IpAddr>) -> Result<(), AppError> {
         let Some(client) = client else {
             return Ok(());
         };
@@ -130,10 +144,12 @@ impl RateLimits {
         self.sessions.retain_recent();
         self.clients.retain_recent();
         self.signups.retain_recent();
+        self.refresh_failures.retain_recent();
         self.accounts.shrink_to_fit();
         self.sessions.shrink_to_fit();
         self.clients.shrink_to_fit();
         self.signups.shrink_to_fit();
+        self.refresh_failures.shrink_to_fit();
     }
 }
 
@@ -152,7 +168,22 @@ mod tests {
             per_account,
             per_client,
             signups_per_hour: 2,
+            refresh_failures_per_minute: 2,
         }
+    }
+
+    #[test]
+    fn refresh_failures_are_limited_per_client_and_sessions_apart() {
+        let limits = RateLimits::new(quotas(1, 1000));
+        let ip: IpAddr = "192.0.2.7".parse().expect("ip");
+        limits.check_refresh_failure(Some(ip)).expect("first");
+        limits.check_refresh_failure(Some(ip)).expect("second");
+        assert!(limits.check_refresh_failure(Some(ip)).is_err());
+        let (org, session) = (OrgId::generate(), SessionId::generate());
+        limits
+            .check_session(org, session)
+            .expect("failures spend nothing of a session's budget");
+        assert!(limits.check_session(org, session).is_err());
     }
 
     #[test]

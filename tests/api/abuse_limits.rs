@@ -1,7 +1,9 @@
 //! Limits on what an unauthenticated client can make the service do: sign-ups per client
-//! address and one bounded queue for every password hash.
+//! address, one bounded queue for every password hash, and refreshes counted against a
+//! session only once its token verifies, failures against the client address.
 
 use serde_json::json;
+use tenantry::auth::refresh::RefreshToken;
 use tenantry::config::Settings;
 
 use crate::support::{PASSWORD, TestApp, TestDb, settings_for};
@@ -11,6 +13,87 @@ async fn app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = settings_for(&db);
     adjust(&mut settings);
     TestApp::spawn_with(db, settings).await
+}
+
+/// A token that names `genuine`'s organization and session (readable from any of its
+/// tokens) with random secret bits of its own.
+fn forged_like(genuine: &str) -> String {
+    let parsed = RefreshToken::parse(genuine).expect("a refresh token");
+    RefreshToken::generate(parsed.org_id, parsed.session_id).encode()
+}
+
+#[tokio::test]
+async fn forged_refresh_tokens_naming_a_session_do_not_spend_its_refresh_budget() {
+    let app = app_with(|s| s.account_attempts_per_minute = 10).await;
+    let victim = app.signup("acme").await;
+
+    for _ in 0..15 {
+        app.refresh(&forged_like(&victim.refresh_token))
+            .await
+            .assert_error(401, "REFRESH_TOKEN_INVALID");
+    }
+
+    app.refresh(&victim.refresh_token).await.assert_status(200);
+}
+
+#[tokio::test]
+async fn a_client_presenting_refresh_tokens_that_do_not_verify_is_rate_limited() {
+    let app = app_with(|s| s.refresh_failures_per_minute = 3).await;
+    let owner = app.signup("acme").await;
+    let garbage = "A".repeat(86);
+
+    for token in [
+        garbage.as_str(),
+        "short",
+        &forged_like(&owner.refresh_token),
+    ] {
+        app.refresh(token)
+            .await
+            .assert_error(401, "REFRESH_TOKEN_INVALID");
+    }
+    let limited = app.refresh(&forged_like(&owner.refresh_token)).await;
+
+    limited.assert_error(429, "RATE_LIMITED");
+    let retry_after: u64 = limited
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    // Failures are counted, not attempts: a token that verifies still refreshes.
+    app.refresh(&owner.refresh_token).await.assert_status(200);
+}
+
+#[tokio::test]
+async fn a_refresh_refused_by_the_session_limit_leaves_the_presented_token_current() {
+    let app = app_with(|s| s.account_attempts_per_minute = 1).await;
+    let owner = app.signup("acme").await;
+    let first = app.refresh(&owner.refresh_token).await;
+    first.assert_status(200);
+    let current = first.str("/refresh_token");
+
+    app.refresh(&current)
+        .await
+        .assert_error(429, "RATE_LIMITED");
+
+    // The refused refresh was rolled back: the token is still the session's current one, not
+    // a retired one whose next use would end the session.
+    let parsed = RefreshToken::parse(&current).expect("a refresh token");
+    let row = app
+        .db
+        .superuser()
+        .await
+        .query_one(
+            "select current_hashes, retired_hashes, revoked_at is null as live from app.sessions where id = $1",
+            &[parsed.session_id.as_uuid()],
+        )
+        .await
+        .expect("the session");
+    let current_hashes: Vec<Vec<u8>> = row.get("current_hashes");
+    let retired_hashes: Vec<Vec<u8>> = row.get("retired_hashes");
+    assert_eq!(current_hashes, vec![parsed.hash()]);
+    assert!(!retired_hashes.contains(&parsed.hash()));
+    assert!(row.get::<_, bool>("live"));
 }
 
 #[tokio::test]

@@ -78,7 +78,9 @@ pub(crate) struct LoginRequest {
 /// An access token for the `Authorization: Bearer` header.
 #[derive(Debug, Object)]
 pub(crate) struct TokenDto {
-    /// A signed JWT (HS256) for the `Authorization: Bearer` header. Treat it as opaque.
+    /// A signed JWT (HS256) for the `Authorization: Bearer` header. Treat it as opaque: its
+    /// `role` claim is the user's role when it was issued, for display only; every request is
+    /// authorized with the role the database has at that moment.
     access_token: String,
     /// Always `Bearer`.
     token_type: String,

@@ -145,15 +145,28 @@ impl Tx {
     async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
         let commit = std::mem::take(&mut self.commit_with_next);
         let (client, setup) = self.prepare()?;
-        let outcome = pipelined(client, setup, sql, params, Work::Rows, commit).await;
+        let outcome = pipelined(client, setup, Some(sql), params, Work::Rows, commit).await;
         self.absorb(outcome).map(Done::rows)
     }
 
     async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
         let commit = std::mem::take(&mut self.commit_with_next);
         let (client, setup) = self.prepare()?;
-        let outcome = pipelined(client, setup, sql, params, Work::Count, commit).await;
+        let outcome = pipelined(client, setup, Some(sql), params, Work::Count, commit).await;
         self.absorb(outcome).map(Done::count)
+    }
+
+    /// Opens the transaction, enters its context and commits, in one round trip: nothing
+    /// but what the opening answers (the caller's role).
+    async fn enter_and_commit(&mut self) -> Result<(), AppError> {
+        if !matches!(self.state, State::Pending(_)) {
+            return Err(AppError::internal(
+                "the context is entered by the first statement",
+            ));
+        }
+        let (client, setup) = self.prepare()?;
+        let outcome = pipelined(client, setup, None, &[], Work::Count, true).await;
+        self.absorb(outcome).map(drop)
     }
 
     async fn commit(mut self) -> Result<(), AppError> {
@@ -206,12 +219,16 @@ impl Done {
     }
 }
 
+/// Runs the statement, if any (a transaction may only enter its context).
 async fn run(
     client: &Object,
-    statement: &tokio_postgres::Statement,
+    statement: Option<&tokio_postgres::Statement>,
     params: Params<'_>,
     work: Work,
 ) -> Result<Done, tokio_postgres::Error> {
+    let Some(statement) = statement else {
+        return Ok(Done::Count(0));
+    };
     match work {
         Work::Rows => client.query(statement, params).await.map(Done::Rows),
         Work::Count => client.execute(statement, params).await.map(Done::Count),
@@ -270,18 +287,24 @@ async fn commit_if(client: &Object, commit: bool) -> Option<Result<(), tokio_pos
 async fn pipelined(
     client: &Object,
     setup: Option<Setup>,
-    sql: &Sql,
+    sql: Option<&Sql>,
     params: Params<'_>,
     work: Work,
     commit: bool,
 ) -> Outcome<Done> {
+    let prepare = || async {
+        match sql {
+            Some(sql) => client.prepare_cached(sql.text()).await.map(Some),
+            None => Ok(None),
+        }
+    };
     let Some(setup) = setup else {
-        let statement = match client.prepare_cached(sql.text()).await {
+        let statement = match prepare().await {
             Ok(statement) => statement,
             Err(err) => return Outcome::failed(err),
         };
         let (value, committed) = join(
-            run(client, &statement, params, work),
+            run(client, statement.as_ref(), params, work),
             commit_if(client, commit),
         )
         .await;
@@ -296,13 +319,13 @@ async fn pipelined(
         Setup::Session { org, user, session } => {
             let chain = async {
                 let enter = client.prepare_cached(ENTER).await?;
-                let statement = client.prepare_cached(sql.text()).await?;
+                let statement = prepare().await?;
                 let context_params: [&(dyn ToSql + Sync); 3] = [&org, &user, &session];
                 let context = client.query_one(&enter, &context_params);
                 Ok::<_, tokio_postgres::Error>(
                     join3(
                         context,
-                        run(client, &statement, params, work),
+                        run(client, statement.as_ref(), params, work),
                         commit_if(client, commit),
                     )
                     .await,
@@ -327,10 +350,10 @@ async fn pipelined(
         Setup::Statements(statements) => {
             let settings = try_join_all(statements.iter().map(|s| client.simple_query(s)));
             let statement = async {
-                let statement = client.prepare_cached(sql.text()).await?;
+                let statement = prepare().await?;
                 Ok::<_, tokio_postgres::Error>(
                     join(
-                        run(client, &statement, params, work),
+                        run(client, statement.as_ref(), params, work),
                         commit_if(client, commit),
                     )
                     .await,
@@ -432,15 +455,16 @@ impl TenantTx {
     }
 
     /// A transaction that creates the principal's session (sign-up, log-in): there is no
-    /// session to check yet, and the role was just read from the database by the caller.
-    pub(crate) fn begin_new_session(client: Object, principal: &Principal) -> Self {
+    /// session to check yet, and `role` was just read from the database by the caller (or,
+    /// at sign-up, is the owner's being created).
+    pub(crate) fn begin_new_session(client: Object, principal: &Principal, role: Role) -> Self {
         let setup = Setup::Statements(vec![
             format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
             format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
-            format!("SET LOCAL app.role = '{}'", principal.role().as_str()),
+            format!("SET LOCAL app.role = '{}'", role.as_str()),
         ]);
         let mut inner = Tx::new(client, setup);
-        inner.role = Some(principal.role());
+        inner.role = Some(role);
         Self {
             inner,
             org_id: principal.org_id(),
@@ -453,6 +477,14 @@ impl TenantTx {
     /// requests of one statement (a failed statement's COMMIT is a rollback).
     pub fn commit_with_next_statement(&mut self) {
         self.inner.commit_with_next = true;
+    }
+
+    /// Enters the context alone and commits, in one round trip, and returns the caller's role
+    /// as the database has it: the cheap check that refuses a caller before expensive work
+    /// (hashing), without holding a connection during that work. A dead session is 401.
+    pub async fn current_role(mut self) -> Result<Role, AppError> {
+        self.inner.enter_and_commit().await?;
+        self.role()
     }
 
     /// The caller's role as stored in the database now, known once the first query ran.

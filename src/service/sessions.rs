@@ -95,9 +95,9 @@ pub(crate) async fn refresh(
             role,
             expires_at,
         } => {
-            let principal = Principal::new(presented.org_id, user_id, presented.session_id, role);
+            let principal = Principal::new(presented.org_id, user_id, presented.session_id);
             Ok(Issued {
-                access: state.tokens.issue(&principal)?,
+                access: state.tokens.issue(&principal, role)?,
                 refresh_token: next.encode(),
                 // Absolute: refreshing does not move it.
                 session_expires_at: expires_at,

@@ -9,7 +9,7 @@
 //! The same rules hold in the database (RLS policies and triggers of migration V6), so a bug
 //! here cannot grant more than the role allows.
 
-use super::idempotency::{self, Begun, Created, Idempotency};
+use super::idempotency::{self, Created, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::domain::{DisplayName, Email, Password, Position, Role, UserId};
@@ -109,6 +109,10 @@ pub(crate) async fn create(
     idem: Option<Idempotency>,
     render: impl Fn(&User) -> serde_json::Value,
 ) -> Result<Created<User>, AppError> {
+    let authorize = |role: Role| authorize_create(role, input.role);
+    // Refused before the hash (and before any idempotency look-up): the caller's role as the
+    // database has it now, in one round trip that holds no connection during the hash.
+    authorize(state.db.tenant_tx(principal).await?.current_role().await?)?;
     let password_hash = state.hasher.hash(input.password.secret()).await?;
     let new_user = NewUser {
         id: UserId::generate(),
@@ -117,15 +121,11 @@ pub(crate) async fn create(
         password_hash: &password_hash,
         role: input.role,
     };
-    let (new_user, idem, render) = (&new_user, &idem, &render);
+    let (new_user, idem, render, authorize) = (&new_user, &idem, &render, &authorize);
     retrying(|| async move {
+        // The role is judged again in this transaction: it may have changed since.
         let mut tx = state.db.tenant_tx(principal).await?;
-        if let Some(idem) = idem
-            && let Begun::Replay(body) = idempotency::begin(&mut tx, idem).await?
-        {
-            if !tx.role()?.manages_users() {
-                return Err(AppError::forbidden("only owners and admins can add users"));
-            }
+        if let Some(body) = idempotency::replay(&mut tx, idem.as_ref(), authorize).await? {
             tx.commit().await?;
             return Ok(Created::Replayed(body));
         }
@@ -133,7 +133,7 @@ pub(crate) async fn create(
         // included. The caller's role comes back with the insert (same round trip); an
         // unauthorised insert is rolled back when `tx` drops.
         let inserted = users::insert(&mut tx, new_user).await;
-        let user = authorized(&tx, inserted, |role| authorize_create(role, new_user.role))?;
+        let user = authorized(&tx, inserted, authorize)?;
         if let Some(idem) = idem {
             idempotency::finish(&mut tx, idem, &render(&user)).await?;
         }
@@ -151,7 +151,16 @@ pub(crate) async fn update(
     precondition: Option<Precondition>,
 ) -> Result<User, AppError> {
     let password_hash = match &input.password {
-        Some(password) => Some(state.hasher.hash(password.secret()).await?),
+        Some(password) => {
+            // Refused before the hash: the caller's role and the target as the database has
+            // them, in one round trip that holds no connection during the hash.
+            let mut tx = state.db.tenant_tx(principal).await?;
+            tx.commit_with_next_statement();
+            let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+            authorize_update(tx.role()?, principal.user_id(), &target, &input)?;
+            tx.commit().await?;
+            Some(state.hasher.hash(password.secret()).await?)
+        }
         None => None,
     };
     let changes = UserChanges {

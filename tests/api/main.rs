@@ -5,6 +5,7 @@ mod support;
 
 mod abuse_limits;
 mod auth;
+mod authorize_first;
 mod connection_hygiene;
 mod consistency;
 mod cross_tenant;

@@ -44,9 +44,14 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
-    /// 403: authenticated, but the caller's role does not allow this.
+    /// 403: authenticated, but not allowed: the caller's role does not allow this
+    /// (`FORBIDDEN`), or a change of one's own credentials lacks proof of the current password
+    /// (`REAUTHENTICATION_REQUIRED`, `INVALID_CURRENT_PASSWORD`).
     #[error("{message}")]
-    Forbidden { message: &'static str },
+    Forbidden {
+        code: &'static str,
+        message: &'static str,
+    },
     /// 404: no such object, or one of another organization (indistinguishable on purpose).
     #[error("the requested resource was not found")]
     NotFound,
@@ -113,8 +118,21 @@ impl AppError {
     }
 
     pub const fn forbidden(message: &'static str) -> Self {
-        AppError::Forbidden { message }
+        AppError::Forbidden {
+            code: "FORBIDDEN",
+            message,
+        }
     }
+
+    pub const REAUTHENTICATION_REQUIRED: AppError = AppError::Forbidden {
+        code: "REAUTHENTICATION_REQUIRED",
+        message: "changing your own password or email needs your current password in current_password",
+    };
+
+    pub const INVALID_CURRENT_PASSWORD: AppError = AppError::Forbidden {
+        code: "INVALID_CURRENT_PASSWORD",
+        message: "current_password is not your current password",
+    };
 
     pub const INVALID_CREDENTIALS: AppError = AppError::Unauthenticated {
         code: "INVALID_CREDENTIALS",

@@ -81,7 +81,9 @@ pub enum ApiError {
     /// `REFRESH_TOKEN_REUSED` at refresh.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorEnvelope>),
-    /// The caller's role does not allow this (`FORBIDDEN`).
+    /// The caller's role does not allow this (`FORBIDDEN`), or a change of one's own password
+    /// or email lacks the current password (`REAUTHENTICATION_REQUIRED`) or names a wrong one
+    /// (`INVALID_CURRENT_PASSWORD`).
     #[oai(status = 403)]
     Forbidden(Json<ErrorEnvelope>),
     /// No such resource in the caller's organization (`NOT_FOUND`). Another organization's
@@ -150,9 +152,9 @@ impl From<AppError> for ApiError {
                 tracing::debug!(code, "unauthenticated");
                 ApiError::Unauthorized(json(code, message.into(), Vec::new()))
             }
-            AppError::Forbidden { message } => {
-                tracing::debug!(%message, "forbidden");
-                ApiError::Forbidden(json("FORBIDDEN", message.into(), Vec::new()))
+            AppError::Forbidden { code, message } => {
+                tracing::debug!(code, %message, "forbidden");
+                ApiError::Forbidden(json(code, message.into(), Vec::new()))
             }
             err @ AppError::NotFound => {
                 ApiError::NotFound(json("NOT_FOUND", err.to_string(), Vec::new()))

@@ -7,6 +7,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -166,6 +167,13 @@ pub(crate) struct UpdateUserRequest {
     #[oai(validator(min_length = 8, max_length = 128))]
     #[serde(default)]
     password: Option<String>,
+    /// Your current password. Required to change your own password or email (403
+    /// `REAUTHENTICATION_REQUIRED` without it, `INVALID_CURRENT_PASSWORD` when wrong, 429
+    /// after too many wrong ones), so that an access token alone cannot take an account over.
+    /// Not needed to edit other users.
+    #[oai(validator(max_length = 1024))]
+    #[serde(default)]
+    current_password: Option<String>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -311,10 +319,12 @@ impl UsersApi {
 
     /// Update a user
     ///
-    /// Anyone may change their own email, display name and password. Owners and admins may
-    /// change other users; only owners may touch owners or grant the owner role. Nobody
-    /// changes their own role, and the last owner cannot be demoted (409 `LAST_OWNER`). With
-    /// `If-Match: "<version>"`, the change applies only to that version (412 otherwise).
+    /// Anyone may change their own email, display name and password; changing one's own
+    /// password or email needs `current_password`. Owners and admins may change other users
+    /// (a password reset needs nothing of the user's); only owners may touch owners or grant
+    /// the owner role. Nobody changes their own role, and the last owner cannot be demoted
+    /// (409 `LAST_OWNER`). With `If-Match: "<version>"`, the change applies only to that
+    /// version (412 otherwise).
     #[oai(path = "/:id", method = "patch", operation_id = "updateUser")]
     async fn update(
         &self,
@@ -333,6 +343,7 @@ impl UsersApi {
         let mut errors = Vec::new();
         let mut input = UpdateUser {
             role: req.role.map(Role::from),
+            current_password: req.current_password.map(SecretString::from),
             ..UpdateUser::default()
         };
         if let Some(email) = &req.email {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::domain::{OrgId, SessionId};
+use crate::domain::{OrgId, SessionId, UserId};
 use crate::error::AppError;
 
 /// Above this many tracked keys, a limiter drops its idle buckets before adding more.
@@ -22,7 +22,8 @@ pub const MAX_KEYS: usize = 100_000;
 /// How many attempts each limiter allows; each is also its burst size.
 #[derive(Debug, Clone, Copy)]
 pub struct Quotas {
-    /// Log-in attempts a minute for one account; refreshes a minute for one session.
+    /// Log-in attempts a minute for one account; refreshes a minute for one session; checks
+    /// of one user's current password (before changing their credentials) a minute.
     pub per_account: u32,
     /// Log-in and refresh attempts a minute from one client address.
     pub per_client: u32,
@@ -35,6 +36,7 @@ pub struct Quotas {
 pub struct RateLimits {
     accounts: DefaultKeyedRateLimiter<String>,
     sessions: DefaultKeyedRateLimiter<(OrgId, SessionId)>,
+    reauthentications: DefaultKeyedRateLimiter<(OrgId, UserId)>,
     clients: DefaultKeyedRateLimiter<IpAddr>,
     signups: DefaultKeyedRateLimiter<IpAddr>,
     refresh_failures: DefaultKeyedRateLimiter<IpAddr>,
@@ -46,6 +48,7 @@ impl std::fmt::Debug for RateLimits {
         f.debug_struct("RateLimits")
             .field("accounts", &self.accounts.len())
             .field("sessions", &self.sessions.len())
+            .field("reauthentications", &self.reauthentications.len())
             .field("clients", &self.clients.len())
             .field("signups", &self.signups.len())
             .field("refresh_failures", &self.refresh_failures.len())
@@ -66,6 +69,7 @@ impl RateLimits {
         Self {
             accounts: RateLimiter::dashmap(per_minute(quotas.per_account)),
             sessions: RateLimiter::dashmap(per_minute(quotas.per_account)),
+            reauthentications: RateLimiter::dashmap(per_minute(quotas.per_account)),
             clients: RateLimiter::dashmap(per_minute(quotas.per_client)),
             signups: RateLimiter::dashmap(per_hour(quotas.signups_per_hour)),
             refresh_failures: RateLimiter::dashmap(per_minute(quotas.refresh_failures_per_minute)),
@@ -109,6 +113,15 @@ impl RateLimits {
             .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
     }
 
+    /// A check of `user`'s current password, before a change of their own credentials:
+    /// limited like log-in, so a stolen access token cannot guess the password either.
+    pub fn check_reauthentication(&self, org: OrgId, user: UserId) -> Result<(), AppError> {
+        bounded(&self.reauthentications);
+        self.reauthentications
+            .check_key(&(org, user))
+            .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
+    }
+
     /// A refresh whose token did not verify, from `client`: `Err` (429) once the client has
     /// spent its failure budget.
     pub fn check_refresh_failure(&self, client: Option<IpAddr>) -> Result<(), AppError> {
@@ -142,11 +155,13 @@ impl RateLimits {
     pub fn sweep(&self) {
         self.accounts.retain_recent();
         self.sessions.retain_recent();
+        self.reauthentications.retain_recent();
         self.clients.retain_recent();
         self.signups.retain_recent();
         self.refresh_failures.retain_recent();
         self.accounts.shrink_to_fit();
         self.sessions.shrink_to_fit();
+        self.reauthentications.shrink_to_fit();
         self.clients.shrink_to_fit();
         self.signups.shrink_to_fit();
         self.refresh_failures.shrink_to_fit();

@@ -2,7 +2,8 @@
 //! - any member reads the organization's users;
 //! - owners and admins create, edit and delete users; only owners create, edit, promote to
 //!   or delete owners;
-//! - everyone edits their own email, display name and password, but not their own role;
+//! - everyone edits their own email, display name and password, but not their own role, and
+//!   changing one's own password or email needs the current password (re-authentication);
 //! - the last owner can be neither demoted nor deleted: the database settles it (trigger
 //!   `app.keep_an_owner`, serialised per organization), and its refusal is 409 `LAST_OWNER`.
 //!
@@ -11,6 +12,8 @@
 
 use super::idempotency::{self, Created, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::auth::Principal;
 use crate::domain::{DisplayName, Email, Password, Position, Role, UserId};
 use crate::error::AppError;
@@ -30,6 +33,8 @@ pub(crate) struct UpdateUser {
     pub display_name: Option<DisplayName>,
     pub role: Option<Role>,
     pub password: Option<Password>,
+    /// The caller's current password: proof needed to change one's own password or email.
+    pub current_password: Option<SecretString>,
 }
 
 /// The caller's own user. A token whose user was deleted no longer identifies anyone.
@@ -150,19 +155,7 @@ pub(crate) async fn update(
     input: UpdateUser,
     precondition: Option<Precondition>,
 ) -> Result<User, AppError> {
-    let password_hash = match &input.password {
-        Some(password) => {
-            // Refused before the hash: the caller's role and the target as the database has
-            // them, in one round trip that holds no connection during the hash.
-            let mut tx = state.db.tenant_tx(principal).await?;
-            tx.commit_with_next_statement();
-            let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-            authorize_update(tx.role()?, principal.user_id(), &target, &input)?;
-            tx.commit().await?;
-            Some(state.hasher.hash(password.secret()).await?)
-        }
-        None => None,
-    };
+    let password_hash = prepare_credentials(state, principal, id, &input).await?;
     let changes = UserChanges {
         email: input.email.as_ref().map(Email::as_str),
         display_name: input.display_name.as_ref().map(DisplayName::as_str),
@@ -193,6 +186,61 @@ pub(crate) async fn update(
         Ok(user)
     })
     .await
+}
+
+/// The work an update needs before its transaction, done outside it (no connection is held
+/// during argon2), and only once the caller is known to be allowed: a change that sets a
+/// password or the caller's own email is first authorized with the caller's role and the
+/// target as the database has them (one round trip); a change of one's own password or email
+/// then needs the current password; last, the new password is hashed.
+async fn prepare_credentials(
+    state: &AppState,
+    principal: &Principal,
+    id: UserId,
+    input: &UpdateUser,
+) -> Result<Option<String>, AppError> {
+    let is_self = id == principal.user_id();
+    if input.password.is_none() && !(is_self && input.email.is_some()) {
+        return Ok(None);
+    }
+    let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
+    let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    authorize_update(tx.role()?, principal.user_id(), &target, input)?;
+    tx.commit().await?;
+    let new_email = input
+        .email
+        .as_ref()
+        .is_some_and(|email| email.as_str() != target.email);
+    if is_self && (input.password.is_some() || new_email) {
+        reauthenticate(state, principal, input.current_password.as_ref()).await?;
+    }
+    match &input.password {
+        Some(password) => Ok(Some(state.hasher.hash(password.secret()).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A user changing their own credentials proves they know the current password, so a stolen
+/// access token alone cannot take the account over for good. Limited per user like log-in.
+async fn reauthenticate(
+    state: &AppState,
+    principal: &Principal,
+    current: Option<&SecretString>,
+) -> Result<(), AppError> {
+    let current = current.ok_or(AppError::REAUTHENTICATION_REQUIRED)?;
+    state
+        .limits
+        .check_reauthentication(principal.org_id(), principal.user_id())?;
+    let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
+    let hash = users::own_password_hash(&mut tx).await?;
+    tx.commit().await?;
+    if state.hasher.verify(current.expose_secret(), hash).await? {
+        Ok(())
+    } else {
+        Err(AppError::INVALID_CURRENT_PASSWORD)
+    }
 }
 
 fn authorize_create(role: Role, new_role: Role) -> Result<(), AppError> {

@@ -22,6 +22,7 @@ mod operability;
 mod ops;
 mod pool_leak;
 mod projects;
+mod reauthentication;
 mod retention;
 mod round_trips;
 mod schema;

@@ -70,11 +70,13 @@ async fn exercise(app: &TestApp, org: &Org, i: usize) {
             }
         }
         3 => {
-            // Fails inside the transaction (after a successful read): rolled back.
-            let taken = &org.members[(i + 1) % 3].email;
+            // Fails inside the transaction (after a successful read): rolled back. The owner
+            // edits another user (changing one's own email would need the current password).
+            let target = &org.members[1 + i % 2];
+            let taken = &org.members[2 - i % 2].email;
             let resp = app
-                .as_user(member)
-                .patch(&format!("/v1/users/{}", member.user_id))
+                .as_user(&org.members[0])
+                .patch(&format!("/v1/users/{}", target.user_id))
                 .json(json!({"email": taken}))
                 .send()
                 .await;

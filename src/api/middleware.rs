@@ -338,7 +338,7 @@ fn error_response(
         // A declared header that breaks its declared constraints cannot be read: 400, like
         // every unreadable header. Query parameters are input values: 422.
         Some(match headers.name_of(e.name) {
-            Some(header) => AppError::invalid_header(header, param_reason(&e.reason)),
+            Some(header) => AppError::invalid_header(header, header_reason(&e.reason)),
             None => AppError::Validation {
                 details: vec![FieldError::new(e.name, param_reason(&e.reason))],
             },
@@ -383,6 +383,16 @@ fn error_response(
         tracing::error!(%method, path, error = %err, "unhandled error");
     }
     by_status(status)
+}
+
+/// A header parameter's own message, without poem-openapi's type prefix
+/// (`failed to parse "IfMatch": ...`).
+fn header_reason(reason: &str) -> String {
+    let reason = param_reason(reason);
+    match reason.split_once("\": ") {
+        Some((prefix, message)) if prefix.starts_with("failed to parse \"") => message.to_owned(),
+        _ => reason,
+    }
 }
 
 fn param_reason(reason: &str) -> String {

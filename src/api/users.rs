@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::{JsonBody, created_body, field, finish};
-use super::conditional::{precondition, version_tag};
+use super::conditional::{IfMatch, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use crate::domain::{DisplayName, Email, Password, Role, UserId};
@@ -264,7 +264,10 @@ impl UsersApi {
         auth: BearerAuth,
         /// A client-chosen unique string (1 to 255 visible ASCII characters) that makes
         /// retries safe; any other value is 400 `INVALID_HEADER`.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = "^[ -~]+$")
+        )]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateUserRequest>,
     ) -> Result<CreateUserResponse, ApiError> {
@@ -335,10 +338,10 @@ impl UsersApi {
         /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
         /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
         body: JsonBody<UpdateUserRequest>,
     ) -> Result<UserResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         let req = body.0;
         let mut errors = Vec::new();
         let mut input = UpdateUser {
@@ -382,9 +385,9 @@ impl UsersApi {
         /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
         /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
     ) -> Result<DeleteUserResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         service::users::delete(&state, &auth.0, UserId::from_uuid(id.0), precondition).await?;
         Ok(DeleteUserResponse::NoContent)
     }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::{JsonBody, created_body, field, finish};
-use super::conditional::{precondition, version_tag};
+use super::conditional::{IfMatch, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use crate::domain::{Description, ProjectId, ProjectName, ProjectStatus, UserId};
@@ -314,8 +314,12 @@ impl ProjectsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        /// A client-chosen unique string (1 to 255 characters) that makes retries safe.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        /// A client-chosen unique string (1 to 255 visible ASCII characters) that makes
+        /// retries safe; any other value is 400 `INVALID_HEADER`.
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = "^[ -~]+$")
+        )]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateProjectRequest>,
     ) -> Result<CreateProjectResponse, ApiError> {
@@ -383,12 +387,13 @@ impl ProjectsApi {
         auth: BearerAuth,
         /// The project's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
         body: JsonBody<UpdateProjectRequest>,
     ) -> Result<ProjectResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         let req = body.0;
         let mut errors = Vec::new();
         let mut input = UpdateProject {
@@ -427,11 +432,12 @@ impl ProjectsApi {
         auth: BearerAuth,
         /// The project's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
     ) -> Result<DeleteProjectResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         service::projects::delete(&state, &auth.0, ProjectId::from_uuid(id.0), precondition)
             .await?;
         Ok(DeleteProjectResponse::NoContent)

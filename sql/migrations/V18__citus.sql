@@ -7,11 +7,6 @@
 --    app.current_org_id()` is neither, so every request's session check ran on every shard.
 --    plpgsql passes variables as parameters: reading the tenant into one first makes the check
 --    a single-shard (router) query. Same result on a single server.
---    And app.enter takes the token's role as a first value of app.role: on Citus every
---    `SET LOCAL` after the transaction's first worker statement costs a round trip to that
---    worker, while one before it travels with the statement. The session check still reads the
---    role from the database and sets it only when it differs (a demotion or promotion since the
---    token was issued), so the database keeps the last word.
 -- 2. app.distribute() makes an existing schema distributed (`tenantry distribute` calls it):
 --    organizations becomes a reference table (a copy on every node: log-in looks slugs up
 --    service-wide, and every tenant table references it), every other table of the schema is
@@ -45,42 +40,10 @@ begin
     if v_role is null then
         raise exception 'the session is not active' using errcode = '28000';
     end if;
-    if v_role is distinct from app.current_user_role() then
-        execute format('set local app.role = %L', v_role);
-    end if;
+    execute format('set local app.role = %L', v_role);
     return v_role;
 end
 $$;
-
--- A request's context, with the role its token names as the first value of app.role (see 1.
--- above); anything but a known role is ignored. The three-argument form of V10 stays for
--- callers without a token role and now delegates here.
-create function app.enter(p_org_id uuid, p_user_id uuid, p_session_id uuid, p_role text)
-    returns text
-    language plpgsql volatile
-    set search_path = pg_catalog, pg_temp
-    as $$
-begin
-    if p_org_id is null or p_user_id is null or p_session_id is null then
-        raise exception 'incomplete tenant context' using errcode = '28000';
-    end if;
-    execute format('set local app.org_id = %L', p_org_id);
-    execute format('set local app.user_id = %L', p_user_id);
-    if p_role in ('owner', 'admin', 'member') then
-        execute format('set local app.role = %L', p_role);
-    end if;
-    return app.authorize_session(p_session_id);
-end
-$$;
-
-create or replace function app.enter(p_org_id uuid, p_user_id uuid, p_session_id uuid)
-    returns text
-    language sql volatile
-    set search_path = pg_catalog, pg_temp
-    as $$ select app.enter(p_org_id, p_user_id, p_session_id, null) $$;
-
-revoke all on function app.enter(uuid, uuid, uuid, text) from public;
-grant execute on function app.enter(uuid, uuid, uuid, text) to tenantry_app;
 
 -- True when this database's schema is distributed: Citus is installed here and organizations
 -- is already one of its tables. Before that (a single server, or a Citus coordinator whose
@@ -246,5 +209,6 @@ $$;
 
 revoke all on function app.is_distributed(), app.distribute_table(regclass), app.distribute(),
     app.worker_roles(), app.grant_worker_login() from public;
--- The start-up self-check reads the list, as the runtime role, to verify the workers.
-grant execute on function app.worker_roles() to tenantry_app;
+-- The start-up self-check reads the list, as the pre-authentication role of its anonymous
+-- transaction (V15), to verify the workers.
+grant execute on function app.worker_roles() to tenantry_anon;

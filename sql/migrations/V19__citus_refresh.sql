@@ -1,8 +1,8 @@
 -- Refresh on Citus. app.rotate_refresh_token trimmed the list of retired hashes with an array
 -- slice inside its UPDATE (`(s.retired_hashes || p_presented)[greatest(1, ...):]`). Citus 13.2
 -- crashes the coordinator while deparsing an array slice with parameters for a shard, so the
--- trimmed list is now computed in plpgsql first and the UPDATE sets the value. Same behaviour
--- on a single server: the 63 most recent retired hashes plus the one just presented.
+-- trimmed list is now computed in plpgsql first and the UPDATE sets the value. Otherwise this
+-- is V13's function unchanged, and behaves the same on a single server.
 --
 -- Replacing tenantry_auth's function needs its membership for a moment (as in V3 and V7).
 do $$
@@ -51,14 +51,15 @@ begin
                last_used_at = now()
          where x.org_id = p_org_id and x.id = p_session_id;
         return query select 'rotated'::text, s.user_id, v_role, s.expires_at;
-    elsif p_presented = s.last_retired and s.rotated_at > now() - p_grace
-          and cardinality(s.current_hashes) < 4 then
-        -- A concurrent refresh with the token just rotated: both callers keep a valid token.
-        update app.sessions x
-           set current_hashes = s.current_hashes || p_next,
-               last_used_at = now()
-         where x.org_id = p_org_id and x.id = p_session_id;
-        return query select 'rotated'::text, s.user_id, v_role, s.expires_at;
+    elsif p_presented = s.last_retired and s.rotated_at > now() - p_grace then
+        if p_next = any (s.current_hashes) then
+            -- The same successor again: the caller hands out the token already current.
+            update app.sessions x set last_used_at = now()
+             where x.org_id = p_org_id and x.id = p_session_id;
+            return query select 'rotated'::text, s.user_id, v_role, s.expires_at;
+        else
+            return query select 'invalid'::text, null::uuid, null::text, null::timestamptz;
+        end if;
     elsif p_presented = any (s.retired_hashes) then
         update app.sessions x set revoked_at = now()
          where x.org_id = p_org_id and x.id = p_session_id;

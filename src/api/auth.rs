@@ -24,11 +24,13 @@ pub(crate) struct AuthApi;
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignupRequest {
-    /// The organization's display name.
+    /// The organization's display name: visible text, without control, format or invisible
+    /// characters (zero-width spaces and joiners, bidirectional controls, soft hyphens, tag
+    /// characters, ...; the pattern names those below U+10000), stored in Unicode NFC.
     #[oai(validator(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
     ))]
     org_name: String,
     /// The organization's unique handle, used at log-in: 1 to 63 lower-case letters, digits
@@ -39,18 +41,20 @@ pub(crate) struct SignupRequest {
         pattern = "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
     ))]
     org_slug: String,
-    /// The first user's email address (stored lower-cased).
+    /// The first user's email address, without white space or invisible characters (as for
+    /// names); stored lower-cased in Unicode NFC, the form that makes it unique.
     #[oai(validator(
         min_length = 3,
         max_length = 254,
-        pattern = r"^[^@\s\x00-\x1F\x7F-\x9F]{1,64}@[^@\s\x00-\x1F\x7F-\x9F.](?:[^@\s\x00-\x1F\x7F-\x9F]*[^@\s\x00-\x1F\x7F-\x9F.])?$"
+        pattern = "^[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]{1,64}@[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB](?:[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB])?[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
     ))]
     email: String,
-    /// The first user's display name.
+    /// The first user's display name: visible text (as for the organization's name), stored in
+    /// Unicode NFC.
     #[oai(validator(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
     ))]
     display_name: String,
     /// 8 to 128 characters.
@@ -78,14 +82,17 @@ pub(crate) struct LoginRequest {
 /// An access token for the `Authorization: Bearer` header.
 #[derive(Debug, Object)]
 pub(crate) struct TokenDto {
-    /// A signed JWT (HS256) for the `Authorization: Bearer` header. Treat it as opaque.
+    /// A signed JWT (HS256) for the `Authorization: Bearer` header. Treat it as opaque: its
+    /// `role` claim is the user's role when it was issued, for display only; every request is
+    /// authorized with the role the database has at that moment.
     access_token: String,
     /// Always `Bearer`.
     token_type: String,
     /// Seconds until the access token expires.
     expires_in: u64,
     /// Exchange it at `POST /v1/auth/refresh` for new tokens. It works once: each refresh
-    /// returns a new one, and presenting a used one ends the session. Store it securely.
+    /// returns a new one, and presenting a used one ends the session (but for the grace window
+    /// described there). Store it securely.
     refresh_token: String,
     /// When the session ends, whatever the refreshes (an absolute lifetime).
     session_expires_at: DateTime<Utc>,
@@ -234,9 +241,12 @@ impl AuthApi {
     ///
     /// Exchanges a refresh token for a new access token and a new refresh token; the one
     /// presented stops working. Presenting a refresh token that was already exchanged ends the
-    /// whole session (401 `REFRESH_TOKEN_REUSED`): it was probably stolen. A token exchanged
-    /// within the last few seconds (`TENANTRY_REFRESH_GRACE_SECS`) is still accepted once
-    /// more, for clients that refresh from several tabs at once.
+    /// whole session (401 `REFRESH_TOKEN_REUSED`): it was probably stolen. One exception, for
+    /// clients that refresh from several tabs at once: within `TENANTRY_REFRESH_GRACE_SECS` of
+    /// an exchange (10 s by default), presenting the token it replaced returns the same new
+    /// refresh token again, as often as it is presented, until that new token is exchanged.
+    /// Refreshes are limited per session (counted once the token verifies) and failed ones per
+    /// client address (429 `RATE_LIMITED`).
     #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
     async fn refresh(
         &self,

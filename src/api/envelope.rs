@@ -37,7 +37,8 @@ pub struct ErrorBody {
 /// One invalid field.
 #[derive(Debug, Object)]
 pub struct ErrorDetail {
-    /// The JSON property (dotted path for nested values), query or path parameter at fault.
+    /// The JSON property (dotted path for nested values), query or path parameter, or header
+    /// at fault.
     pub field: String,
     /// What is wrong with it.
     pub message: String,
@@ -68,8 +69,10 @@ impl ErrorEnvelope {
 /// Every error an operation can answer with; all carry [`ErrorEnvelope`].
 #[derive(Debug, ApiResponse)]
 pub enum ApiError {
-    /// The request cannot be read: malformed JSON (`MALFORMED_JSON`) or a cursor this service
-    /// did not issue (`INVALID_CURSOR`).
+    /// The request cannot be read: malformed JSON (`MALFORMED_JSON`), a header that is present
+    /// but unreadable (`INVALID_HEADER`, with `details` naming it: bytes other than visible
+    /// ASCII, the wrong syntax, or sent twice), or a cursor this service did not issue
+    /// (`INVALID_CURSOR`).
     #[oai(status = 400)]
     BadRequest(Json<ErrorEnvelope>),
     /// Missing or unusable credentials: `UNAUTHENTICATED` (no bearer token),
@@ -78,7 +81,9 @@ pub enum ApiError {
     /// `REFRESH_TOKEN_REUSED` at refresh.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorEnvelope>),
-    /// The caller's role does not allow this (`FORBIDDEN`).
+    /// The caller's role does not allow this (`FORBIDDEN`), or a change of one's own password
+    /// or email lacks the current password (`REAUTHENTICATION_REQUIRED`) or names a wrong one
+    /// (`INVALID_CURRENT_PASSWORD`).
     #[oai(status = 403)]
     Forbidden(Json<ErrorEnvelope>),
     /// No such resource in the caller's organization (`NOT_FOUND`). Another organization's
@@ -89,7 +94,7 @@ pub enum ApiError {
     /// `LAST_OWNER`.
     #[oai(status = 409)]
     Conflict(Json<ErrorEnvelope>),
-    /// Too many log-in or refresh attempts for this account or from this address
+    /// Too many sign-up, log-in or refresh attempts for this account or from this address
     /// (`RATE_LIMITED`); retry after `Retry-After` seconds.
     #[oai(status = 429)]
     TooManyRequests(
@@ -118,9 +123,15 @@ pub enum ApiError {
     #[oai(status = 500)]
     Internal(Json<ErrorEnvelope>),
     /// The database is unavailable or timed out (`DATABASE_UNAVAILABLE`, `DATABASE_BUSY`,
-    /// `TIMEOUT`). Retrying later may succeed.
+    /// `TIMEOUT`), or too many password hashes are queued (`OVERLOADED`, with
+    /// `Retry-After`). Retrying later may succeed.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorEnvelope>),
+    Unavailable(
+        Json<ErrorEnvelope>,
+        /// Seconds to wait before retrying, when the service can tell.
+        #[oai(header = "Retry-After")]
+        Option<u64>,
+    ),
 }
 
 impl From<AppError> for ApiError {
@@ -141,9 +152,9 @@ impl From<AppError> for ApiError {
                 tracing::debug!(code, "unauthenticated");
                 ApiError::Unauthorized(json(code, message.into(), Vec::new()))
             }
-            AppError::Forbidden { message } => {
-                tracing::debug!(%message, "forbidden");
-                ApiError::Forbidden(json("FORBIDDEN", message.into(), Vec::new()))
+            AppError::Forbidden { code, message } => {
+                tracing::debug!(code, %message, "forbidden");
+                ApiError::Forbidden(json(code, message.into(), Vec::new()))
             }
             err @ AppError::NotFound => {
                 ApiError::NotFound(json("NOT_FOUND", err.to_string(), Vec::new()))
@@ -190,11 +201,21 @@ impl From<AppError> for ApiError {
                     error = source.as_deref().map(tracing::field::display),
                     "service unavailable"
                 );
-                ApiError::Unavailable(json(
-                    code,
-                    "the service is temporarily unavailable; retry later".into(),
-                    Vec::new(),
-                ))
+                ApiError::Unavailable(
+                    json(
+                        code,
+                        "the service is temporarily unavailable; retry later".into(),
+                        Vec::new(),
+                    ),
+                    None,
+                )
+            }
+            err @ AppError::Overloaded { retry_after_secs } => {
+                tracing::warn!(retry_after_secs, "password hashing queue full");
+                ApiError::Unavailable(
+                    json("OVERLOADED", err.to_string(), Vec::new()),
+                    Some(retry_after_secs),
+                )
             }
             AppError::Internal(source) => {
                 tracing::error!(error = %source, debug = ?source, "internal error");

@@ -6,6 +6,7 @@ pub mod body;
 mod conditional;
 mod context;
 pub mod envelope;
+mod headers;
 mod me;
 mod middleware;
 mod ops;
@@ -279,6 +280,8 @@ pub fn routes(
     let json = spec(SpecFormat::Json);
     let yaml = spec(SpecFormat::Yaml);
     let allowed = middleware::AllowedMethods::from_spec(&json);
+    let headers = headers::HeaderRules::from_spec(&json);
+    let labels = middleware::LabelSets::from_spec(&json);
     let app = Route::new()
         .nest("/", service)
         .at("/docs", make_sync(move |_| Html(ui.clone())))
@@ -300,5 +303,7 @@ pub fn routes(
             request_timeout,
         },
         allowed,
+        headers,
+        labels,
     )
 }

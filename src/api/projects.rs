@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::{JsonBody, created_body, field, finish};
-use super::conditional::{precondition, version_tag};
+use super::conditional::{IfMatch, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use crate::domain::{Description, ProjectId, ProjectName, ProjectStatus, UserId};
@@ -59,7 +59,8 @@ pub(crate) struct ProjectDto {
     name: String,
     /// Free text, at most 2000 characters.
     description: String,
-    /// The user responsible for the project.
+    /// The user responsible for the project. It may name a removed user: removing a user keeps
+    /// their projects, which owners and admins can reassign.
     owner_id: Uuid,
     /// `active` or `archived`.
     status: StatusDto,
@@ -111,21 +112,27 @@ pub(crate) struct ProjectPageDto {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProjectRequest {
-    /// 1 to 200 characters; unique among the organization's live projects, ignoring case.
+    /// 1 to 200 characters of visible text, without control, format or invisible characters
+    /// (zero-width spaces and joiners, bidirectional controls, soft hyphens, tag characters,
+    /// ...; the pattern names those below U+10000), stored in Unicode NFC; unique among the
+    /// organization's live projects, ignoring case.
     #[oai(validator(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
     ))]
     name: String,
-    /// At most 2000 characters; empty when omitted.
+    /// At most 2000 characters, stored in Unicode NFC; empty when omitted. Tabs and line breaks
+    /// are allowed; other controls, bidirectional embeddings, overrides and isolates and tag
+    /// characters are not (the pattern names those below U+10000).
     #[oai(validator(
         max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F\\u2028-\\u202E\\u2066-\\u2069\\uFEFF\\uFFF9-\\uFFFB]*$"
     ))]
     #[serde(default)]
     description: Option<String>,
-    /// The responsible user; the caller when omitted. Only owners and admins name someone else.
+    /// The responsible user, who must not have been removed (422 otherwise); the caller when
+    /// omitted. Only owners and admins name someone else.
     #[serde(default)]
     owner_id: Option<Uuid>,
     /// `active` when omitted.
@@ -138,22 +145,23 @@ pub(crate) struct CreateProjectRequest {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateProjectRequest {
-    /// New name, 1 to 200 characters; unique among the organization's live projects.
+    /// New name (same rules as on creation).
     #[oai(validator(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
     ))]
     #[serde(default)]
     name: Option<String>,
-    /// New description, at most 2000 characters.
+    /// New description (same rules as on creation).
     #[oai(validator(
         max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F\\u2028-\\u202E\\u2066-\\u2069\\uFEFF\\uFFF9-\\uFFFB]*$"
     ))]
     #[serde(default)]
     description: Option<String>,
-    /// Only owners and admins reassign a project.
+    /// The new responsible user, who must not have been removed (422 otherwise). Only owners
+    /// and admins reassign a project.
     #[serde(default)]
     owner_id: Option<Uuid>,
     /// New state: `active` or `archived`.
@@ -183,7 +191,8 @@ pub(crate) enum SortDto {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "IncludeProjects", rename_all = "lowercase")]
 pub(crate) enum IncludeDto {
-    /// Live and removed projects (owners and admins only).
+    /// Live projects and the removed ones the caller may restore: their own for members,
+    /// all for owners and admins.
     Deleted,
 }
 
@@ -240,8 +249,9 @@ impl ProjectsApi {
     ///
     /// The organization's projects, filtered by `status`, `owner_id` and `name_prefix`,
     /// ordered by `sort`, in pages of `limit` (1 to 100, default 20). Follow `next_cursor`
-    /// with the same filters and sort. With `include=deleted`, owners and admins also see
-    /// removed projects.
+    /// with the same filters and sort. With `include=deleted`, removed projects are listed
+    /// too: a member's own, or all of them for owners and admins. Names compare ignoring case
+    /// and Unicode form, by the key the database computes.
     #[oai(path = "/", method = "get", operation_id = "listProjects")]
     #[allow(clippy::too_many_arguments)]
     async fn list(
@@ -252,18 +262,18 @@ impl ProjectsApi {
         status: Query<Option<StatusDto>>,
         /// Only projects of this user.
         owner_id: Query<Option<Uuid>>,
-        /// Only projects whose name starts with this (ignoring case).
+        /// Only projects whose name starts with this, ignoring case and Unicode form.
         #[oai(validator(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$"))]
         name_prefix: Query<Option<String>>,
         /// Order; `created` when omitted.
         sort: Query<Option<SortDto>>,
-        /// `deleted` to include removed projects (owners and admins only).
+        /// `deleted` to include removed projects: a member's own, all for owners and admins.
         include: Query<Option<IncludeDto>>,
         /// Page size, 1 to 100.
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
-        #[oai(validator(min_length = 43, max_length = 1100, pattern = "^[A-Za-z0-9_-]+$"))]
+        #[oai(validator(min_length = 43, max_length = 1408, pattern = "^[A-Za-z0-9_-]+$"))]
         cursor: Query<Option<String>>,
     ) -> Result<ListProjectsResponse, ApiError> {
         let order = match sort.0.unwrap_or(SortDto::Created) {
@@ -294,7 +304,8 @@ impl ProjectsApi {
 
     /// Create a project
     ///
-    /// Members create their own projects; owners and admins may name another owner. With an
+    /// Members create their own projects; owners and admins may name another owner, who must
+    /// not have been removed (422 on `owner_id`). With an
     /// `Idempotency-Key`, retrying the same request returns the first response without creating
     /// twice (even when the retries are concurrent); the same key with a different body is 422
     /// `IDEMPOTENCY_KEY_REUSED`. Keys are scoped to the organization and kept 24 hours.
@@ -303,8 +314,12 @@ impl ProjectsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        /// A client-chosen unique string (1 to 255 characters) that makes retries safe.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        /// A client-chosen unique string (1 to 255 visible ASCII characters) that makes
+        /// retries safe; any other value is 400 `INVALID_HEADER`.
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = "^[ -~]+$")
+        )]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateProjectRequest>,
     ) -> Result<CreateProjectResponse, ApiError> {
@@ -361,7 +376,8 @@ impl ProjectsApi {
 
     /// Update a project
     ///
-    /// Members change their own projects (and cannot give them away); owners and admins any.
+    /// Members change their own projects (and cannot give them away); owners and admins any,
+    /// and may reassign them to a user who has not been removed (422 on `owner_id`).
     /// With `If-Match: "<version>"`, the change applies only if nobody changed the project
     /// since (412 `PRECONDITION_FAILED` otherwise): no lost updates.
     #[oai(path = "/:id", method = "patch", operation_id = "updateProject")]
@@ -371,12 +387,13 @@ impl ProjectsApi {
         auth: BearerAuth,
         /// The project's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
         body: JsonBody<UpdateProjectRequest>,
     ) -> Result<ProjectResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         let req = body.0;
         let mut errors = Vec::new();
         let mut input = UpdateProject {
@@ -404,8 +421,10 @@ impl ProjectsApi {
 
     /// Remove a project
     ///
-    /// Soft delete: the project leaves reads and lists and its name becomes free; owners and
-    /// admins can list and restore it until the retention period purges it. Honours `If-Match`.
+    /// Members remove their own projects, owners and admins any. Soft delete: the project
+    /// leaves reads and lists and its name becomes free; whoever may remove it can list it
+    /// (`include=deleted`) and restore it until the retention period purges it. Honours
+    /// `If-Match`.
     #[oai(path = "/:id", method = "delete", operation_id = "deleteProject")]
     async fn delete(
         &self,
@@ -413,11 +432,12 @@ impl ProjectsApi {
         auth: BearerAuth,
         /// The project's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
     ) -> Result<DeleteProjectResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         service::projects::delete(&state, &auth.0, ProjectId::from_uuid(id.0), precondition)
             .await?;
         Ok(DeleteProjectResponse::NoContent)
@@ -425,8 +445,9 @@ impl ProjectsApi {
 
     /// Restore a removed project
     ///
-    /// Owners and admins only; restoring a live project returns it unchanged. 409
-    /// `PROJECT_NAME_TAKEN` when a live project has taken the name meanwhile.
+    /// Whoever may remove the project: members their own, owners and admins any. Restoring a
+    /// live project returns it unchanged. 409 `PROJECT_NAME_TAKEN` when a live project has
+    /// taken the name meanwhile.
     #[oai(
         path = "/:id/restore",
         method = "post",

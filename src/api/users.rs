@@ -7,12 +7,13 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::{JsonBody, created_body, field, finish};
-use super::conditional::{precondition, version_tag};
+use super::conditional::{IfMatch, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use crate::domain::{DisplayName, Email, Password, Role, UserId};
@@ -60,7 +61,8 @@ impl From<Role> for RoleDto {
 pub(crate) struct UserDto {
     /// The user's id (UUIDv7).
     id: Uuid,
-    /// Email address, lower-cased; unique within the organization.
+    /// Email address, lower-cased in Unicode NFC (the database's key); unique within the
+    /// organization.
     email: String,
     /// Display name.
     display_name: String,
@@ -114,18 +116,21 @@ pub(crate) struct UserPageDto {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUserRequest {
-    /// Email address (stored lower-cased); unique within the organization.
+    /// Email address, without white space or invisible characters (as for display names);
+    /// stored lower-cased in Unicode NFC and unique within the organization in that form.
     #[oai(validator(
         min_length = 3,
         max_length = 254,
-        pattern = r"^[^@\s\x00-\x1F\x7F-\x9F]{1,64}@[^@\s\x00-\x1F\x7F-\x9F.](?:[^@\s\x00-\x1F\x7F-\x9F]*[^@\s\x00-\x1F\x7F-\x9F.])?$"
+        pattern = "^[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]{1,64}@[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB](?:[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB])?[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
     ))]
     email: String,
-    /// Display name, 1 to 200 characters.
+    /// Display name, 1 to 200 characters of visible text, without control, format or
+    /// invisible characters (zero-width spaces and joiners, bidirectional controls, soft
+    /// hyphens, tag characters, ...; the pattern names those below U+10000); stored in NFC.
     #[oai(validator(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
     ))]
     display_name: String,
     /// Initial password, 8 to 128 characters.
@@ -143,19 +148,19 @@ pub(crate) struct CreateUserRequest {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUserRequest {
-    /// New email address.
+    /// New email address (same rules as on creation).
     #[oai(validator(
         min_length = 3,
         max_length = 254,
-        pattern = r"^[^@\s\x00-\x1F\x7F-\x9F]{1,64}@[^@\s\x00-\x1F\x7F-\x9F.](?:[^@\s\x00-\x1F\x7F-\x9F]*[^@\s\x00-\x1F\x7F-\x9F.])?$"
+        pattern = "^[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]{1,64}@[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB](?:[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB])?[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
     ))]
     #[serde(default)]
     email: Option<String>,
-    /// New display name.
+    /// New display name (same rules as on creation).
     #[oai(validator(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
     ))]
     #[serde(default)]
     display_name: Option<String>,
@@ -166,6 +171,13 @@ pub(crate) struct UpdateUserRequest {
     #[oai(validator(min_length = 8, max_length = 128))]
     #[serde(default)]
     password: Option<String>,
+    /// Your current password. Required to change your own password or email (403
+    /// `REAUTHENTICATION_REQUIRED` without it, `INVALID_CURRENT_PASSWORD` when wrong, 429
+    /// after too many wrong ones), so that an access token alone cannot take an account over.
+    /// Not needed to edit other users.
+    #[oai(validator(max_length = 1024))]
+    #[serde(default)]
+    current_password: Option<String>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -227,7 +239,7 @@ impl UsersApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page; omit for the first page.
-        #[oai(validator(min_length = 43, max_length = 1100, pattern = "^[A-Za-z0-9_-]+$"))]
+        #[oai(validator(min_length = 43, max_length = 1408, pattern = "^[A-Za-z0-9_-]+$"))]
         cursor: Query<Option<String>>,
         /// `deleted` to include removed users (owners and admins only).
         include: Query<Option<Include>>,
@@ -254,8 +266,12 @@ impl UsersApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        /// A client-chosen unique string (1 to 255 characters) that makes retries safe.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
+        /// A client-chosen unique string (1 to 255 visible ASCII characters) that makes
+        /// retries safe; any other value is 400 `INVALID_HEADER`.
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = "^[ -~]+$")
+        )]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateUserRequest>,
     ) -> Result<CreateUserResponse, ApiError> {
@@ -310,10 +326,12 @@ impl UsersApi {
 
     /// Update a user
     ///
-    /// Anyone may change their own email, display name and password. Owners and admins may
-    /// change other users; only owners may touch owners or grant the owner role. Nobody
-    /// changes their own role, and the last owner cannot be demoted (409 `LAST_OWNER`). With
-    /// `If-Match: "<version>"`, the change applies only to that version (412 otherwise).
+    /// Anyone may change their own email, display name and password; changing one's own
+    /// password or email needs `current_password`. Owners and admins may change other users
+    /// (a password reset needs nothing of the user's); only owners may touch owners or grant
+    /// the owner role. Nobody changes their own role, and the last owner cannot be demoted
+    /// (409 `LAST_OWNER`). With `If-Match: "<version>"`, the change applies only to that
+    /// version (412 otherwise).
     #[oai(path = "/:id", method = "patch", operation_id = "updateUser")]
     async fn update(
         &self,
@@ -321,16 +339,18 @@ impl UsersApi {
         auth: BearerAuth,
         /// The user's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
         body: JsonBody<UpdateUserRequest>,
     ) -> Result<UserResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         let req = body.0;
         let mut errors = Vec::new();
         let mut input = UpdateUser {
             role: req.role.map(Role::from),
+            current_password: req.current_password.map(SecretString::from),
             ..UpdateUser::default()
         };
         if let Some(email) = &req.email {
@@ -366,11 +386,12 @@ impl UsersApi {
         auth: BearerAuth,
         /// The user's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
     ) -> Result<DeleteUserResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         service::users::delete(&state, &auth.0, UserId::from_uuid(id.0), precondition).await?;
         Ok(DeleteUserResponse::NoContent)
     }

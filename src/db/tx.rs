@@ -1,14 +1,17 @@
 //! [`TenantTx`] and [`AnonTx`]: the only ways to run SQL during a request.
 //!
-//! Both are one PostgreSQL transaction whose first statements switch to the runtime role
-//! `tenantry_app` (NOBYPASSRLS) and, for a [`TenantTx`], set `app.org_id`, `app.user_id` and
-//! `app.role` transaction-locally. These statements are not sent when the transaction is
-//! created: they are pipelined with its first query, so setting the tenant context costs no
-//! extra round trip. For a request that is `BEGIN`, `SET LOCAL ROLE tenantry_app`, the
-//! setting that lets Citus forward `SET LOCAL` to its workers, and one prepared, bound
-//! `SELECT app.enter($1, $2, $3, $4)` that sets the settings with `SET LOCAL`, checks the
-//! session and returns the user's current role: no SQL text is built per request, and each statement
-//! is its own message (Citus forwards a multi-statement string whole and fails).
+//! Both are one PostgreSQL transaction whose first statements switch to a role that cannot
+//! bypass RLS: the runtime role `tenantry_app` for a [`TenantTx`], which then sets
+//! `app.org_id`, `app.user_id` and `app.role` transaction-locally; the pre-authentication role
+//! `tenantry_anon` for an [`AnonTx`], which may only call the log-in and refresh functions and
+//! read the migration history (tenant transactions cannot call those functions). These
+//! statements are not sent when the transaction is created: they are pipelined with its first
+//! query, so setting the tenant context costs no extra round trip. For a request that is
+//! `BEGIN`, `SET LOCAL ROLE tenantry_app`, the setting that lets Citus forward `SET LOCAL` to
+//! its workers, and one prepared, bound `SELECT app.enter($1, $2, $3)` that sets the
+//! settings with `SET LOCAL`, checks the session and returns the user's current role: no SQL
+//! text is built per request, and each statement is its own message (Citus forwards a
+//! multi-statement string whole and fails).
 //!
 //! Dropping a transaction without [`TenantTx::commit`] rolls it back before its connection
 //! returns to the pool, so no request ever sees another's transaction or settings.
@@ -27,20 +30,23 @@ use crate::domain::{OrgId, Role, UserId};
 use crate::error::AppError;
 use crate::metrics::METRICS;
 
-/// The role every request transaction runs as. It owns nothing and cannot bypass RLS.
+/// The role every tenant transaction runs as. It owns nothing and cannot bypass RLS.
 pub const RUNTIME_ROLE: &str = "tenantry_app";
+/// The role pre-authentication transactions run as (log-in, refresh, readiness): it may
+/// execute the pre-authentication functions and nothing else (migration V15).
+pub const ANON_ROLE: &str = "tenantry_anon";
 
 /// Bind parameters of a statement.
 pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-/// The statement that opens a request's tenant context (migrations V10, V18): the token's role
-/// is a first value of `app.role`, which the session check replaces when the database says
-/// otherwise (on Citus a setting made before the first worker statement travels with it).
-const ENTER: &str = "SELECT app.enter($1, $2, $3, $4)";
+/// The statement that opens a request's tenant context (migration V10).
+const ENTER: &str = "SELECT app.enter($1, $2, $3)";
 const BEGIN: &str = "BEGIN";
 const COMMIT: &str = "COMMIT";
 /// `SET LOCAL ROLE` + [`RUNTIME_ROLE`] (a test keeps the two in step).
 const SET_ROLE: &str = "SET LOCAL ROLE tenantry_app";
+/// `SET LOCAL ROLE` + [`ANON_ROLE`].
+const SET_ANON_ROLE: &str = "SET LOCAL ROLE tenantry_anon";
 /// On Citus, RLS is enforced again on each shard, so the workers need the tenant settings:
 /// this makes Citus forward the transaction's later `SET LOCAL` statements to them. Sent in
 /// tenant transactions only, after the role switch: Citus already connects to the workers as
@@ -51,27 +57,19 @@ const FORWARD_SETTINGS: &str = "SET LOCAL citus.propagate_set_commands = 'local'
 
 /// How a transaction's context is set, ahead of its first query (after BEGIN and the role).
 enum Setup {
-    /// An authenticated request: `app.enter(org, user, session, token role)`.
+    /// An authenticated request: `app.enter(org, user, session)`.
     Session {
         org: Uuid,
         user: Uuid,
         session: Uuid,
-        role: &'static str,
     },
-    /// Sign-up and log-in (no session to check yet) and pre-authentication: these fixed
-    /// `SET LOCAL` statements, built only from typed values.
-    Statements(Vec<String>),
-}
-
-impl Setup {
-    /// The fixed statements that open the transaction: a request's tenant context also lets
-    /// Citus forward its settings (the new-session statements start with that themselves).
-    fn opening(&self) -> &'static [&'static str] {
-        match self {
-            Setup::Session { .. } => &[BEGIN, SET_ROLE, FORWARD_SETTINGS],
-            Setup::Statements(_) => &[BEGIN, SET_ROLE],
-        }
-    }
+    /// Sign-up and log-in (no session to check yet), as [`RUNTIME_ROLE`], and
+    /// pre-authentication, as [`ANON_ROLE`] without any statement: the role switch
+    /// `role` then these fixed `SET LOCAL` statements, built only from typed values.
+    Statements {
+        role: &'static str,
+        statements: Vec<String>,
+    },
 }
 
 /// Where a transaction is in its life.
@@ -111,24 +109,28 @@ impl Tx {
     }
 
     /// Records what the opening answered (the role read by `app.enter`) and whether a
-    /// pipelined COMMIT closed the transaction.
-    fn absorb<T>(&mut self, outcome: Result<Outcome<T>, AppError>) -> Result<T, AppError> {
+    /// pipelined COMMIT closed the transaction. Whatever failed before it, a COMMIT the
+    /// server answered ended the transaction: rolling back again would only draw a "there is
+    /// no transaction in progress" warning.
+    fn absorb<T>(&mut self, outcome: Outcome<T>) -> Result<T, AppError> {
         self.busy = false;
         let Outcome {
             role,
             value,
             committed,
-        } = outcome?;
-        match committed {
-            // After a failed statement the server answered COMMIT with a rollback: either way
-            // the transaction is over and the connection clean.
-            Some(Ok(())) => {
+        } = outcome;
+        let value = match committed {
+            // After a failed statement the server answers COMMIT with a rollback; a COMMIT
+            // that fails (a deferred check, a serialization failure) rolls back too.
+            Some(result) if ended_by_server(&result) => {
                 self.state = State::Finished;
                 self.record_duration();
+                value.and_then(|value| result.map(|()| value).map_err(AppError::from))
             }
-            Some(Err(err)) => return Err(err),
-            None => {}
-        }
+            // No answer: the outcome is unknown, Drop discards the connection.
+            Some(Err(err)) => value.and(Err(err.into())),
+            Some(Ok(())) | None => value,
+        };
         if let Some(role) = role {
             self.role = Some(
                 Role::parse(&role)
@@ -162,15 +164,28 @@ impl Tx {
     async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
         let commit = std::mem::take(&mut self.commit_with_next);
         let (client, setup) = self.prepare()?;
-        let outcome = pipelined(client, setup, sql, params, Work::Rows, commit).await;
+        let outcome = pipelined(client, setup, Some(sql), params, Work::Rows, commit).await;
         self.absorb(outcome).map(Done::rows)
     }
 
     async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
         let commit = std::mem::take(&mut self.commit_with_next);
         let (client, setup) = self.prepare()?;
-        let outcome = pipelined(client, setup, sql, params, Work::Count, commit).await;
+        let outcome = pipelined(client, setup, Some(sql), params, Work::Count, commit).await;
         self.absorb(outcome).map(Done::count)
+    }
+
+    /// Opens the transaction, enters its context and commits, in one round trip: nothing
+    /// but what the opening answers (the caller's role).
+    async fn enter_and_commit(&mut self) -> Result<(), AppError> {
+        if !matches!(self.state, State::Pending(_)) {
+            return Err(AppError::internal(
+                "the context is entered by the first statement",
+            ));
+        }
+        let (client, setup) = self.prepare()?;
+        let outcome = pipelined(client, setup, None, &[], Work::Count, true).await;
+        self.absorb(outcome).map(drop)
     }
 
     async fn commit(mut self) -> Result<(), AppError> {
@@ -182,13 +197,14 @@ impl Tx {
                     .client
                     .as_ref()
                     .ok_or_else(|| AppError::internal("transaction without a connection"))?;
-                if let Err(err) = client.batch_execute(COMMIT).await {
+                let result = client.batch_execute(COMMIT).await;
+                if ended_by_server(&result) {
+                    self.record_duration();
+                } else {
                     // Unknown outcome: let Drop roll back (or discard) the connection.
                     self.state = State::Open;
-                    return Err(err.into());
                 }
-                self.record_duration();
-                Ok(())
+                result.map_err(AppError::from)
             }
         }
     }
@@ -222,12 +238,16 @@ impl Done {
     }
 }
 
+/// Runs the statement, if any (a transaction may only enter its context).
 async fn run(
     client: &Object,
-    statement: &tokio_postgres::Statement,
+    statement: Option<&tokio_postgres::Statement>,
     params: Params<'_>,
     work: Work,
 ) -> Result<Done, tokio_postgres::Error> {
+    let Some(statement) = statement else {
+        return Ok(Done::Count(0));
+    };
     match work {
         Work::Rows => client.query(statement, params).await.map(Done::Rows),
         Work::Count => client.execute(statement, params).await.map(Done::Count),
@@ -238,22 +258,37 @@ async fn run(
 struct Outcome<T> {
     /// The role `app.enter` read, when the pipeline opened a request's context.
     role: Option<String>,
-    /// The statement's result.
+    /// The result of the opening and the statement; an error of the opening wins.
     value: Result<T, AppError>,
-    /// The pipelined COMMIT's result, when one was sent.
-    committed: Option<Result<(), AppError>>,
+    /// The pipelined COMMIT's answer, when one was sent: it is reported even when the opening
+    /// or the statement failed, because it decides whether the transaction is still open.
+    committed: Option<Result<(), tokio_postgres::Error>>,
+}
+
+impl<T> Outcome<T> {
+    /// Nothing after the failed step was sent (or it failed before the COMMIT was written).
+    fn failed(err: tokio_postgres::Error) -> Self {
+        Self {
+            role: None,
+            value: Err(err.into()),
+            committed: None,
+        }
+    }
+}
+
+/// True when the server answered a COMMIT (with success or with an error): either way, the
+/// transaction is over. Without an answer (the connection broke) the outcome is unknown.
+fn ended_by_server(result: &Result<(), tokio_postgres::Error>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(err) => err.as_db_error().is_some(),
+    }
 }
 
 /// Sends COMMIT when `commit` says so (after everything polled before it).
-async fn commit_if(client: &Object, commit: bool) -> Option<Result<(), AppError>> {
+async fn commit_if(client: &Object, commit: bool) -> Option<Result<(), tokio_postgres::Error>> {
     if commit {
-        Some(
-            client
-                .simple_query(COMMIT)
-                .await
-                .map(drop)
-                .map_err(AppError::from),
-        )
+        Some(client.simple_query(COMMIT).await.map(drop))
     } else {
         None
     }
@@ -271,78 +306,105 @@ async fn commit_if(client: &Object, commit: bool) -> Option<Result<(), AppError>
 async fn pipelined(
     client: &Object,
     setup: Option<Setup>,
-    sql: &Sql,
+    sql: Option<&Sql>,
     params: Params<'_>,
     work: Work,
     commit: bool,
-) -> Result<Outcome<Done>, AppError> {
+) -> Outcome<Done> {
+    let prepare = || async {
+        match sql {
+            Some(sql) => client.prepare_cached(sql.text()).await.map(Some),
+            None => Ok(None),
+        }
+    };
     let Some(setup) = setup else {
-        let statement = client.prepare_cached(sql.text()).await?;
+        let statement = match prepare().await {
+            Ok(statement) => statement,
+            Err(err) => return Outcome::failed(err),
+        };
         let (value, committed) = join(
-            run(client, &statement, params, work),
+            run(client, statement.as_ref(), params, work),
             commit_if(client, commit),
         )
         .await;
-        return Ok(Outcome {
+        return Outcome {
             role: None,
             value: value.map_err(AppError::from),
             committed,
-        });
+        };
     };
-    let opening = try_join_all(setup.opening().iter().map(|s| client.simple_query(s)));
+    let opening = match &setup {
+        Setup::Session { .. } => vec![BEGIN, SET_ROLE, FORWARD_SETTINGS],
+        Setup::Statements { role, .. } => vec![BEGIN, role],
+    };
+    let opening = try_join_all(opening.into_iter().map(|s| client.simple_query(s)));
     match setup {
-        Setup::Session {
-            org,
-            user,
-            session,
-            role,
-        } => {
+        Setup::Session { org, user, session } => {
             let chain = async {
                 let enter = client.prepare_cached(ENTER).await?;
-                let statement = client.prepare_cached(sql.text()).await?;
-                let context_params: [&(dyn ToSql + Sync); 4] = [&org, &user, &session, &role];
+                let statement = prepare().await?;
+                let context_params: [&(dyn ToSql + Sync); 3] = [&org, &user, &session];
                 let context = client.query_one(&enter, &context_params);
                 Ok::<_, tokio_postgres::Error>(
                     join3(
                         context,
-                        run(client, &statement, params, work),
+                        run(client, statement.as_ref(), params, work),
                         commit_if(client, commit),
                     )
                     .await,
                 )
             };
             let (opened, chained) = join(opening, chain).await;
-            opened?;
-            let (context, value, committed) = chained?;
-            let role: String = context?.try_get(0)?;
-            Ok(Outcome {
-                role: Some(role),
+            let (context, value, committed) = match chained {
+                Ok(chained) => chained,
+                Err(err) => return Outcome::failed(opened.err().unwrap_or(err)),
+            };
+            let (role, context_error) = match context.and_then(|row| row.try_get(0)) {
+                Ok(role) => (Some(role), None),
+                Err(err) => (None, Some(err)),
+            };
+            Outcome {
+                role,
                 value: value.map_err(AppError::from),
                 committed,
-            })
+            }
+            .with_opening_error(opened.err().or(context_error))
         }
-        Setup::Statements(statements) => {
+        Setup::Statements { statements, .. } => {
             let settings = try_join_all(statements.iter().map(|s| client.simple_query(s)));
             let statement = async {
-                let statement = client.prepare_cached(sql.text()).await?;
+                let statement = prepare().await?;
                 Ok::<_, tokio_postgres::Error>(
                     join(
-                        run(client, &statement, params, work),
+                        run(client, statement.as_ref(), params, work),
                         commit_if(client, commit),
                     )
                     .await,
                 )
             };
             let ((opened, set), chained) = join(join(opening, settings), statement).await;
-            opened?;
-            set?;
-            let (value, committed) = chained?;
-            Ok(Outcome {
+            let opening_error = opened.and(set).err();
+            let (value, committed) = match chained {
+                Ok(chained) => chained,
+                Err(err) => return Outcome::failed(opening_error.unwrap_or(err)),
+            };
+            Outcome {
                 role: None,
                 value: value.map_err(AppError::from),
                 committed,
-            })
+            }
+            .with_opening_error(opening_error)
         }
+    }
+}
+
+impl<T> Outcome<T> {
+    /// An error of the opening (BEGIN, the role, the context) replaces the statement's.
+    fn with_opening_error(mut self, err: Option<tokio_postgres::Error>) -> Self {
+        if let Some(err) = err {
+            self.value = Err(err.into());
+        }
+        self
     }
 }
 
@@ -407,7 +469,6 @@ impl TenantTx {
             org: *principal.org_id().as_uuid(),
             user: *principal.user_id().as_uuid(),
             session: *principal.session_id().as_uuid(),
-            role: principal.role().as_str(),
         };
         Self {
             inner: Tx::new(client, setup),
@@ -417,16 +478,20 @@ impl TenantTx {
     }
 
     /// A transaction that creates the principal's session (sign-up, log-in): there is no
-    /// session to check yet, and the role was just read from the database by the caller.
-    pub(crate) fn begin_new_session(client: Object, principal: &Principal) -> Self {
-        let setup = Setup::Statements(vec![
-            FORWARD_SETTINGS.to_owned(),
-            format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
-            format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
-            format!("SET LOCAL app.role = '{}'", principal.role().as_str()),
-        ]);
+    /// session to check yet, and `role` was just read from the database by the caller (or,
+    /// at sign-up, is the owner's being created).
+    pub(crate) fn begin_new_session(client: Object, principal: &Principal, role: Role) -> Self {
+        let setup = Setup::Statements {
+            role: SET_ROLE,
+            statements: vec![
+                FORWARD_SETTINGS.to_owned(),
+                format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
+                format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
+                format!("SET LOCAL app.role = '{}'", role.as_str()),
+            ],
+        };
         let mut inner = Tx::new(client, setup);
-        inner.role = Some(principal.role());
+        inner.role = Some(role);
         Self {
             inner,
             org_id: principal.org_id(),
@@ -439,6 +504,14 @@ impl TenantTx {
     /// requests of one statement (a failed statement's COMMIT is a rollback).
     pub fn commit_with_next_statement(&mut self) {
         self.inner.commit_with_next = true;
+    }
+
+    /// Enters the context alone and commits, in one round trip, and returns the caller's role
+    /// as the database has it: the cheap check that refuses a caller before expensive work
+    /// (hashing), without holding a connection during that work. A dead session is 401.
+    pub async fn current_role(mut self) -> Result<Role, AppError> {
+        self.inner.enter_and_commit().await?;
+        self.role()
     }
 
     /// The caller's role as stored in the database now, known once the first query ran.
@@ -490,8 +563,9 @@ impl TenantTx {
     }
 }
 
-/// A transaction with no tenant context, for the pre-authentication `SECURITY DEFINER`
-/// functions only (log-in). RLS shows it no row of any tenant table.
+/// A transaction with no tenant context, as [`ANON_ROLE`], for the pre-authentication
+/// `SECURITY DEFINER` functions only (log-in, refresh) and readiness. It has no privilege on
+/// any tenant table.
 #[must_use = "a transaction that is not committed is rolled back"]
 pub struct AnonTx {
     inner: Tx,
@@ -500,7 +574,13 @@ pub struct AnonTx {
 impl AnonTx {
     pub(crate) fn begin(client: Object) -> Self {
         Self {
-            inner: Tx::new(client, Setup::Statements(Vec::new())),
+            inner: Tx::new(
+                client,
+                Setup::Statements {
+                    role: SET_ANON_ROLE,
+                    statements: Vec::new(),
+                },
+            ),
         }
     }
 
@@ -518,7 +598,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_role_switch_names_the_runtime_role() {
+    fn the_role_switches_name_the_roles() {
         assert_eq!(SET_ROLE, format!("SET LOCAL ROLE {RUNTIME_ROLE}"));
+        assert_eq!(SET_ANON_ROLE, format!("SET LOCAL ROLE {ANON_ROLE}"));
     }
 }

@@ -5,11 +5,12 @@ mod cursor;
 mod ids;
 mod text;
 
-pub use cursor::{CursorKey, Position};
+pub use cursor::{CursorKey, MAX_CURSOR_LEN, Position};
 pub use ids::{OrgId, ProjectId, SessionId, UserId};
 pub use text::{
-    DESCRIPTION_PATTERN, Description, DisplayName, EMAIL_PATTERN, Email, NAME_PATTERN, OrgName,
-    OrgSlug, Password, ProjectName,
+    DESCRIPTION_PATTERN, DESCRIPTION_RULE, Description, DisplayName, EMAIL_PATTERN, EMAIL_RULE,
+    Email, HIDDEN_IN_FREE_TEXT, INVISIBLE, INVISIBLE_RULE, NAME_PATTERN, NAME_RULE, OrgName,
+    OrgSlug, PATTERN_RULES, Password, ProjectName, is_hidden_in_free_text, is_invisible,
 };
 
 use std::fmt;

@@ -6,7 +6,9 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::authorized;
 use crate::db::TenantTx;
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::repo::idempotency;
 
@@ -45,14 +47,35 @@ pub(crate) enum Created<T> {
 }
 
 /// What to do with a request that carries a key.
-pub(crate) enum Begun {
+enum Begun {
     /// First use: perform the create, then [`finish`].
     Fresh,
     /// Already done: answer with the stored body (creates always answered 201).
     Replay(serde_json::Value),
 }
 
-pub(crate) async fn begin(tx: &mut TenantTx, idem: &Idempotency) -> Result<Begun, AppError> {
+/// The first step of every idempotent create, one path for all of them. With a key, the
+/// transaction's first statement claims it (or finds the stored response) and brings back
+/// the caller's role; `authorize` judges that role before anything about the key is
+/// answered, so a caller without the right gets 403, never a replay or a 422 that tells which
+/// keys exist (the claim of a refused request rolls back with its transaction). Returns the
+/// stored body to replay, if any; without a key, nothing (the create authorizes its insert).
+pub(crate) async fn replay(
+    tx: &mut TenantTx,
+    idem: Option<&Idempotency>,
+    authorize: impl FnOnce(Role) -> Result<(), AppError>,
+) -> Result<Option<serde_json::Value>, AppError> {
+    let Some(idem) = idem else {
+        return Ok(None);
+    };
+    let begun = begin(tx, idem).await;
+    Ok(match authorized(tx, begun, authorize)? {
+        Begun::Fresh => None,
+        Begun::Replay(body) => Some(body),
+    })
+}
+
+async fn begin(tx: &mut TenantTx, idem: &Idempotency) -> Result<Begun, AppError> {
     if idempotency::claim(tx, &idem.key, idem.operation, &idem.request_hash).await? {
         return Ok(Begun::Fresh);
     }

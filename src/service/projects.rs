@@ -1,9 +1,11 @@
-//! Projects, the example business resource: everyone reads the organization's projects;
-//! members create and edit their own; owners and admins everything, including removed ones.
-//! Concurrency control by version (`If-Match`), idempotent creates, soft delete and restore.
-//! The same rules hold in the database (RLS policies of migration V7).
+//! Projects, the example business resource: everyone reads the organization's live projects;
+//! members create, edit, remove and restore their own, and see their own removed ones; owners
+//! and admins all of that for every project. Whoever may remove a project may restore it and
+//! see it while removed. A project's new owner must be a live user (the database's foreign
+//! key settles it). Concurrency control by version (`If-Match`), idempotent creates, soft
+//! delete and restore. The same rules hold in the database (RLS policies of V7 and V14).
 
-use super::idempotency::{self, Begun, Created, Idempotency};
+use super::idempotency::{self, Created, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::db::TenantTx;
@@ -81,24 +83,23 @@ pub(crate) async fn create(
         owner_id,
         status: input.status,
     };
-    let (new_project, idem, render) = (&new_project, &idem, &render);
+    let authorize = |role: Role| {
+        if !manages(role) && owner_id != principal.user_id() {
+            return Err(AppError::forbidden(
+                "only owners and admins create projects for others",
+            ));
+        }
+        Ok(())
+    };
+    let (new_project, idem, render, authorize) = (&new_project, &idem, &render, &authorize);
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
-        if let Some(idem) = idem
-            && let Begun::Replay(body) = idempotency::begin(&mut tx, idem).await?
-        {
+        if let Some(body) = idempotency::replay(&mut tx, idem.as_ref(), authorize).await? {
             tx.commit().await?;
             return Ok(Created::Replayed(body));
         }
         let inserted = projects::insert(&mut tx, new_project).await;
-        let project = authorized(&tx, inserted, |role| {
-            if !manages(role) && owner_id != principal.user_id() {
-                return Err(AppError::forbidden(
-                    "only owners and admins create projects for others",
-                ));
-            }
-            Ok(())
-        })?;
+        let project = authorized(&tx, inserted, authorize)?;
         if let Some(idem) = idem {
             idempotency::finish(&mut tx, idem, &render(&project)).await?;
         }
@@ -120,19 +121,6 @@ pub(crate) async fn get(
     project.ok_or(AppError::NotFound)
 }
 
-/// Escapes LIKE's wildcards so a prefix matches literally.
-fn like_prefix(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.to_lowercase().chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 pub(crate) async fn list(
     state: &AppState,
     principal: &Principal,
@@ -145,11 +133,10 @@ pub(crate) async fn list(
         query.order, query.status, query.owner_id, query.name_prefix, query.include_deleted
     );
     let after = decode_cursor(state, principal.org_id(), &list, query.cursor)?;
-    let name_like = query.name_prefix.map(like_prefix);
     let filter = Filter {
         status: query.status,
         owner_id: query.owner_id,
-        name_like: name_like.as_deref(),
+        name_prefix: query.name_prefix,
         include_deleted: query.include_deleted,
     };
     let mut tx = state.db.tenant_tx(principal).await?;
@@ -162,24 +149,22 @@ pub(crate) async fn list(
         i64::from(limit) + 1,
     )
     .await?;
-    if query.include_deleted && !manages(tx.role()?) {
-        return Err(AppError::forbidden(
-            "only owners and admins list removed projects",
-        ));
-    }
+    // With include_deleted, RLS shows a member only their own removed projects.
     tx.commit().await?;
     let by_name = matches!(query.order, Order::Name | Order::NameDesc);
-    Ok(paginate(
+    let (rows, next) = paginate(
         state,
         principal.org_id(),
         &list,
         rows,
         limit,
-        |p| Position {
+        |(p, name_key)| Position {
             id: *p.id.as_uuid(),
-            key: by_name.then(|| p.name.to_lowercase()),
+            // The database's key, as the list returned it.
+            key: by_name.then(|| name_key.clone()),
         },
-    ))
+    );
+    Ok((rows.into_iter().map(|(p, _)| p).collect(), next))
 }
 
 /// Locks the live project and checks the caller may edit it and the precondition holds.
@@ -246,8 +231,9 @@ pub(crate) async fn delete(
     .await
 }
 
-/// Restores a removed project (owners and admins); a live one is returned as it is. 409
-/// `PROJECT_NAME_TAKEN` when a live project took its name meanwhile.
+/// Restores a removed project (members their own, owners and admins any: who may remove it);
+/// a live one is returned as it is. 409 `PROJECT_NAME_TAKEN` when a live project took its name
+/// meanwhile. Another member's removed project is not visible to a member: 404.
 pub(crate) async fn restore(
     state: &AppState,
     principal: &Principal,
@@ -255,13 +241,16 @@ pub(crate) async fn restore(
 ) -> Result<Project, AppError> {
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
-        let project = projects::get_any(&mut tx, id).await?;
-        if !manages(tx.role()?) {
-            return Err(AppError::forbidden(
-                "only owners and admins restore projects",
-            ));
-        }
-        let project = project.ok_or(AppError::NotFound)?;
+        let Some(project) = projects::get_any(&mut tx, id).await? else {
+            // Like lock_for_edit: a live project of someone else is visible but not theirs
+            // (403); anything else is not found.
+            let visible = projects::get(&mut tx, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            authorize_edit(tx.role()?, principal.user_id(), &visible, None)?;
+            return Err(AppError::NotFound);
+        };
+        authorize_edit(tx.role()?, principal.user_id(), &project, None)?;
         if project.deleted_at.is_none() {
             // Restoring a live project changes nothing: restore is idempotent.
             tx.commit().await?;
@@ -274,15 +263,4 @@ pub(crate) async fn restore(
         Ok(project)
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn name_prefixes_match_literally() {
-        assert_eq!(like_prefix("Web"), "web%");
-        assert_eq!(like_prefix("50%_off\\"), "50\\%\\_off\\\\%");
-    }
 }

@@ -86,7 +86,7 @@ pub(crate) struct Bindings {
     body: Value,
     secs: f64,
     status_code: i32,
-    like: &'static str,
+    prefix: &'static str,
     after_name: Option<String>,
 }
 
@@ -111,7 +111,7 @@ impl Bindings {
             body: serde_json::json!({}),
             secs: 60.0,
             status_code: 201,
-            like: "proj%",
+            prefix: "Proj",
             after_name: Some("project 7".to_owned()),
         }
     }
@@ -137,7 +137,7 @@ impl Bindings {
             body,
             secs,
             status_code,
-            like,
+            prefix,
             after_name,
             ..
         } = self;
@@ -146,6 +146,8 @@ impl Bindings {
             ("organizations/insert.sql", vec![org, name, name]),
             ("users/get.sql", vec![org, user]),
             ("users/get_any.sql", vec![org, user]),
+            ("users/get_for_change.sql", vec![org, user, email]),
+            ("users/password_hash.sql", vec![org, user]),
             ("users/list.sql", vec![org, missing, limit, no]),
             ("users/list.sql", vec![org, user, limit, yes]),
             (
@@ -188,7 +190,7 @@ impl Bindings {
             ),
             (
                 "projects/list_by_name.sql",
-                vec![org, no_text, missing, like, no, missing, no_text, limit],
+                vec![org, no_text, missing, prefix, no, missing, no_text, limit],
             ),
             (
                 "projects/list_by_name_desc.sql",

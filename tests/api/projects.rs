@@ -200,11 +200,6 @@ async fn members_work_on_their_own_projects_and_admins_on_all() {
     )
     .await
     .assert_error(422, "VALIDATION_FAILED");
-    app.as_user(&alice)
-        .get("/v1/projects?include=deleted")
-        .send()
-        .await
-        .assert_error(403, "FORBIDDEN");
 }
 
 async fn names(app: &TestApp, who: &Member, query: &str) -> Vec<String> {
@@ -366,7 +361,7 @@ async fn two_concurrent_edits_with_the_same_etag_give_one_success_and_one_412() 
         "no lost update"
     );
 
-    for stale in ["\"1\"", "W/\"1\"", "garbage"] {
+    for stale in ["\"1\"", "W/\"1\""] {
         app.as_user(&owner)
             .delete(&path)
             .header("if-match", stale)
@@ -374,6 +369,12 @@ async fn two_concurrent_edits_with_the_same_etag_give_one_success_and_one_412() 
             .await
             .assert_error(412, "PRECONDITION_FAILED");
     }
+    app.as_user(&owner)
+        .delete(&path)
+        .header("if-match", "garbage")
+        .send()
+        .await
+        .assert_error(400, "INVALID_HEADER");
     app.as_user(&owner)
         .delete(&path)
         .header("if-match", "*")

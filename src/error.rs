@@ -324,9 +324,12 @@ impl From<tokio_postgres::Error> for AppError {
             return AppError::database_unavailable(err);
         };
         let state = db.code();
+        // Citus leaves the constraint field of a shard's error empty; real constraints name
+        // themselves in the message, the triggers' pseudo-constraints in the detail (V20).
         let constraint = db
             .constraint()
-            .or_else(|| constraint_from_message(db.message()));
+            .or_else(|| constraint_from_message(db.message()))
+            .or_else(|| db.detail().and_then(constraint_from_message));
         let outcome = constraint.and_then(constraint_outcome);
         match (state, outcome) {
             // Integrity violations (class 23) of a constraint whose meaning is a conflict.

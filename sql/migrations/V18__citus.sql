@@ -15,8 +15,8 @@
 -- 3. app.distribute_table(t) distributes one table added later. Its migration calls it after
 --    creating the table; it does nothing on a single server, or on Citus before the schema was
 --    distributed (app.distribute() then takes the table along).
--- 4. app.grant_worker_login() lets the roles Citus connects as log in to the workers (never on
---    the coordinator, where the service's self-check requires NOLOGIN).
+-- 4. app.grant_worker_login(roles) lets the roles Citus connects as log in to the workers
+--    (never on the coordinator, where the service's self-check requires NOLOGIN).
 
 create or replace function app.authorize_session(p_session_id uuid) returns text
     language plpgsql volatile
@@ -159,31 +159,13 @@ begin
 end
 $$;
 
--- The roles Citus opens worker connections as. Citus connects to a worker as the current
--- role: inside a transaction that is the role entered with SET ROLE (every role granted USAGE
--- on this schema: the runtime role and the narrow pre-authentication and maintenance roles),
--- and inside a SECURITY DEFINER function its owner. Derived from the catalog, so a role added
--- by a later migration is included without a list to keep in step.
-create function app.worker_roles() returns setof name
-    language sql stable
-    set search_path = pg_catalog, pg_temp
-    as $$
-    select r.rolname
-    from pg_roles r
-    where not r.rolsuper
-      and (r.oid in (select (aclexplode(n.nspacl)).grantee from pg_namespace n
-                     where n.nspname = 'app')
-           or r.oid in (select p.proowner from pg_proc p
-                        where p.pronamespace = 'app'::regnamespace and p.prosecdef))
-    order by r.rolname
-$$;
-
--- Lets every role of app.worker_roles() log in to each worker, and only there: the statement
--- runs on the workers with DDL propagation off, so the coordinator keeps them NOLOGIN.
--- Migrations restate NOLOGIN cluster-wide (Citus propagates role changes), so this is done
--- again after every migration run (`tenantry migrate` does it). Returns the roles it covered;
--- nothing without Citus workers.
-create function app.grant_worker_login() returns setof name
+-- Lets the given roles log in to each worker, and only there: the statement runs on the
+-- workers with DDL propagation off, so the coordinator keeps them NOLOGIN. The roles are those
+-- Citus opens worker connections as, derived from the catalog by sql/queries/ops/worker_roles.sql
+-- (`tenantry distribute` and `tenantry migrate` pass them). Migrations restate NOLOGIN
+-- cluster-wide (Citus propagates role changes), so this is done again after every migration
+-- run. Returns the roles it covered; nothing without the citus extension.
+create function app.grant_worker_login(p_roles name[]) returns setof name
     language plpgsql volatile
     set search_path = pg_catalog, pg_temp
     as $$
@@ -194,7 +176,7 @@ begin
     if not exists (select 1 from pg_extension where extname = 'citus') then
         return;
     end if;
-    for v_role in select app.worker_roles() loop
+    foreach v_role in array p_roles loop
         select string_agg(w.nodename || ':' || w.nodeport || ' ' || w.result, '; ') into v_failed
         from run_command_on_workers(
             format('set citus.enable_ddl_propagation = off; alter role %I login', v_role)) w
@@ -208,7 +190,4 @@ end
 $$;
 
 revoke all on function app.is_distributed(), app.distribute_table(regclass), app.distribute(),
-    app.worker_roles(), app.grant_worker_login() from public;
--- The start-up self-check reads the list, as the pre-authentication role of its anonymous
--- transaction (V15), to verify the workers.
-grant execute on function app.worker_roles() to tenantry_anon;
+    app.grant_worker_login(name[]) from public;

@@ -297,11 +297,24 @@ impl Db {
             }
         }
         let mut warnings = public_privilege_warnings(&client).await?;
+        let worker_roles: Vec<String> = if citus {
+            client
+                .query(crate::sql!("ops/worker_roles.sql").text(), &[])
+                .await?
+                .iter()
+                .map(|row| row.get(0))
+                .collect()
+        } else {
+            Vec::new()
+        };
         // The worker check takes a pooled connection of its own: give this one back first
         // (a pool of one would otherwise wait for itself).
         drop(client);
-        if citus {
-            self.check_workers(&mut problems, &mut warnings).await?;
+        // (Only when the rest passed: it runs as the pre-authentication role, which the login
+        // role may be unable to enter, a problem already named.)
+        if citus && problems.is_empty() {
+            self.check_workers(&worker_roles, &mut problems, &mut warnings)
+                .await?;
         }
         if !problems.is_empty() {
             return Err(StartupError::SelfCheck(problems.join("; ")));
@@ -325,13 +338,14 @@ impl Db {
     /// answer now is a warning (readiness reports it), not a reason to refuse to start.
     async fn check_workers(
         &self,
+        roles: &[String],
         problems: &mut Vec<String>,
         warnings: &mut Vec<String>,
     ) -> Result<(), StartupError> {
         let startup = |err: AppError| StartupError::SelfCheck(err.to_string());
         let mut tx = self.anon_tx().await.map_err(startup)?;
         let rows = tx
-            .query(&crate::sql!("ops/workers_without_login.sql"), &[])
+            .query(&crate::sql!("ops/workers_without_login.sql"), &[&roles])
             .await
             .map_err(startup)?;
         tx.commit().await.map_err(startup)?;
@@ -638,7 +652,8 @@ impl Distribution {
     }
 }
 
-/// Runs `app.distribute()` and `app.grant_worker_login()`; a failure names the database's
+/// Runs `app.distribute()`, then `app.grant_worker_login()` for the roles of
+/// `ops/worker_roles.sql`; a failure names the database's
 /// reason (Citus missing, a table that cannot be distributed, a worker refusing a role).
 async fn distribute_schema(client: &tokio_postgres::Client) -> Result<Distribution, StartupError> {
     let reason = |err: tokio_postgres::Error| {
@@ -662,8 +677,17 @@ async fn distribute_steps(
         .iter()
         .map(|row| (row.get(0), row.get(1)))
         .collect();
+    let roles: Vec<String> = client
+        .query(crate::sql!("ops/worker_roles.sql").text(), &[])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
     let worker_roles = client
-        .query("select app.grant_worker_login()::text", &[])
+        .query(
+            "select app.grant_worker_login($1::text[]::name[])::text",
+            &[&roles],
+        )
         .await?
         .iter()
         .map(|row| row.get(0))
@@ -692,7 +716,8 @@ async fn redistribute_if_distributed(
 /// `tenantry distribute`, on a Citus coordinator whose migrations are current: makes
 /// `organizations` a reference table and distributes every other table of the schema by
 /// `org_id`, colocated (`app.distribute()`), then lets the roles Citus connects as log in to
-/// the workers (`app.grant_worker_login()`). Idempotent; holds the migration lock.
+/// the workers (`ops/worker_roles.sql`, `app.grant_worker_login()`). Idempotent; holds the
+/// migration lock.
 pub async fn distribute(config: &tokio_postgres::Config) -> Result<Distribution, StartupError> {
     let client = connect(config).await?;
     client.batch_execute(MIGRATION_SESSION).await?;

@@ -206,7 +206,10 @@ async fn open_tenant_tx(app: &TestApp, who: &Member) -> tokio_postgres::Client {
     let client = app.db.superuser().await;
     let principal = app.principal(who);
     client
-        .batch_execute("begin; set local role tenantry_app")
+        .batch_execute(
+            // (As the service does: on Citus the tenant settings must reach the workers.)
+            "begin; set local role tenantry_app; set local citus.propagate_set_commands = 'local'",
+        )
         .await
         .expect("begin");
     client

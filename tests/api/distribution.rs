@@ -19,7 +19,10 @@ async fn distribute_table_does_nothing_on_a_single_server() {
         .expect("is_distributed")
         .get(0);
     let worker_roles = client
-        .query("select app.grant_worker_login()", &[])
+        .query(
+            "select app.grant_worker_login(array['tenantry_app', 'tenantry_anon']::name[])",
+            &[],
+        )
         .await
         .expect("grant_worker_login");
 

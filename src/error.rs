@@ -325,7 +325,7 @@ impl From<tokio_postgres::Error> for AppError {
         };
         let state = db.code();
         // Citus leaves the constraint field of a shard's error empty; real constraints name
-        // themselves in the message, the triggers' pseudo-constraints in the detail (V20).
+        // themselves in the message, the triggers' pseudo-constraints in the detail (V18).
         let constraint = db
             .constraint()
             .or_else(|| constraint_from_message(db.message()))

@@ -36,7 +36,6 @@ impl RefreshToken {
     pub fn generate(org_id: OrgId, session_id: SessionId) -> Self {
         let mut secret = [0u8; SECRET_LEN];
         // The OS RNG failing is not a state the process can serve from.
-        #[allow(clippy::expect_used)]
         getrandom::fill(&mut secret)
             .expect("the operating system's random number generator failed");
         Self {

@@ -166,7 +166,7 @@ impl Db {
         }
     }
 
-    /// DESIGN invariant 4, checked before serving (and by the tests): every table of the
+    /// The isolation invariant, checked before serving (and by the tests): every table of the
     /// application schema forces RLS and has a policy for each command; the runtime role
     /// cannot bypass RLS, owns nothing and cannot become another role; the pool's login role
     /// can enter the runtime role. Returns warnings that do not stop the service.

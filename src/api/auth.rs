@@ -12,6 +12,7 @@ use super::body::{JsonBody, field, finish};
 use super::envelope::ApiError;
 use super::org::OrganizationDto;
 use super::security::BearerAuth;
+use super::text::Text;
 use super::users::UserDto;
 use crate::domain::{DisplayName, Email, OrgName, OrgSlug, Password};
 use crate::service::sessions::{ClientInfo, Issued};
@@ -25,37 +26,16 @@ pub(crate) struct AuthApi;
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignupRequest {
     /// The organization's display name.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-    ))]
-    org_name: String,
+    org_name: Text<OrgName>,
     /// The organization's unique handle, used at log-in: 1 to 63 lower-case letters, digits
     /// or inner hyphens.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 63,
-        pattern = "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-    ))]
-    org_slug: String,
+    org_slug: Text<OrgSlug>,
     /// The first user's email address (stored lower-cased).
-    #[oai(validator(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^[^@\s\x00-\x1F\x7F-\x9F]{1,64}@[^@\s\x00-\x1F\x7F-\x9F.](?:[^@\s\x00-\x1F\x7F-\x9F]*[^@\s\x00-\x1F\x7F-\x9F.])?$"
-    ))]
-    email: String,
+    email: Text<Email>,
     /// The first user's display name.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-    ))]
-    display_name: String,
+    display_name: Text<DisplayName>,
     /// 8 to 128 characters.
-    #[oai(validator(min_length = 8, max_length = 128))]
-    password: String,
+    password: Text<Password>,
 }
 
 /// Credentials of one user of one organization. The same email may exist in several
@@ -185,7 +165,11 @@ impl AuthApi {
             "display_name",
             DisplayName::parse(&req.display_name),
         );
-        let password = field(&mut errors, "password", Password::parse(req.password));
+        let password = field(
+            &mut errors,
+            "password",
+            Password::parse(req.password.into_string()),
+        );
         let signup = finish(
             errors,
             (|| {

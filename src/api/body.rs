@@ -165,19 +165,3 @@ pub(crate) fn finish<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, 
         _ => Err(AppError::Validation { details: errors }),
     }
 }
-
-/// The body of a create's 201: the new resource, or the stored body of the first request
-/// with the same `Idempotency-Key`.
-pub(crate) fn created_body<T, D>(
-    created: crate::service::idempotency::Created<T>,
-) -> Result<D, AppError>
-where
-    D: From<T> + ParseFromJSON,
-{
-    match created {
-        crate::service::idempotency::Created::New(resource) => Ok(D::from(resource)),
-        crate::service::idempotency::Created::Replayed(body) => {
-            D::parse_from_json(Some(body)).map_err(|err| AppError::internal(err.into_message()))
-        }
-    }
-}

@@ -4,18 +4,20 @@ use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::{JsonBody, created_body, field, finish};
+use super::body::{JsonBody, field, finish};
 use super::conditional::{precondition, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
-use crate::domain::{Description, ProjectId, ProjectName, ProjectStatus, UserId};
-use crate::repo::projects::{Order, Project};
+use super::text::Text;
+use crate::domain::{
+    Cursor, Description, IdempotencyKey, NamePrefix, Project, ProjectId, ProjectName, ProjectOrder,
+    ProjectStatus, UserId,
+};
 use crate::service::idempotency::Idempotency;
 use crate::service::projects::{CreateProject, ListQuery, UpdateProject};
 use crate::service::{self, AppState, DEFAULT_PAGE_SIZE};
@@ -112,19 +114,10 @@ pub(crate) struct ProjectPageDto {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProjectRequest {
     /// 1 to 200 characters; unique among the organization's live projects, ignoring case.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-    ))]
-    name: String,
+    name: Text<ProjectName>,
     /// At most 2000 characters; empty when omitted.
-    #[oai(validator(
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    ))]
     #[serde(default)]
-    description: Option<String>,
+    description: Option<Text<Description>>,
     /// The responsible user; the caller when omitted. Only owners and admins name someone else.
     #[serde(default)]
     owner_id: Option<Uuid>,
@@ -139,20 +132,11 @@ pub(crate) struct CreateProjectRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateProjectRequest {
     /// New name, 1 to 200 characters; unique among the organization's live projects.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-    ))]
     #[serde(default)]
-    name: Option<String>,
+    name: Option<Text<ProjectName>>,
     /// New description, at most 2000 characters.
-    #[oai(validator(
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    ))]
     #[serde(default)]
-    description: Option<String>,
+    description: Option<Text<Description>>,
     /// Only owners and admins reassign a project.
     #[serde(default)]
     owner_id: Option<Uuid>,
@@ -253,8 +237,7 @@ impl ProjectsApi {
         /// Only projects of this user.
         owner_id: Query<Option<Uuid>>,
         /// Only projects whose name starts with this (ignoring case).
-        #[oai(validator(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$"))]
-        name_prefix: Query<Option<String>>,
+        name_prefix: Query<Option<Text<NamePrefix>>>,
         /// Order; `created` when omitted.
         sort: Query<Option<SortDto>>,
         /// `deleted` to include removed projects (owners and admins only).
@@ -263,14 +246,13 @@ impl ProjectsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
-        #[oai(validator(min_length = 43, max_length = 1100, pattern = "^[A-Za-z0-9_-]+$"))]
-        cursor: Query<Option<String>>,
+        cursor: Query<Option<Text<Cursor>>>,
     ) -> Result<ListProjectsResponse, ApiError> {
         let order = match sort.0.unwrap_or(SortDto::Created) {
-            SortDto::Created => Order::Created,
-            SortDto::CreatedDesc => Order::CreatedDesc,
-            SortDto::Name => Order::Name,
-            SortDto::NameDesc => Order::NameDesc,
+            SortDto::Created => ProjectOrder::Created,
+            SortDto::CreatedDesc => ProjectOrder::CreatedDesc,
+            SortDto::Name => ProjectOrder::Name,
+            SortDto::NameDesc => ProjectOrder::NameDesc,
         };
         let (projects, next) = service::projects::list(
             &state,
@@ -304,14 +286,14 @@ impl ProjectsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         /// A client-chosen unique string (1 to 255 characters) that makes retries safe.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
-        idempotency_key: Header<Option<String>>,
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<Text<IdempotencyKey>>>,
         body: JsonBody<CreateProjectRequest>,
     ) -> Result<CreateProjectResponse, ApiError> {
         let req = body.0;
         let idem = idempotency_key
             .0
-            .map(|key| Idempotency::new(key, "createProject", &req))
+            .map(|key| Idempotency::new(key.into_string(), "createProject", &req))
             .transpose()?;
         let mut errors = Vec::new();
         let name = field(&mut errors, "name", ProjectName::parse(&req.name));
@@ -331,13 +313,8 @@ impl ProjectsApi {
                 })
             })(),
         )?;
-        let created = service::projects::create(&state, &auth.0, input, idem, |project| {
-            ProjectDto::from(project.clone())
-                .to_json()
-                .unwrap_or_default()
-        })
-        .await?;
-        let dto: ProjectDto = created_body(created)?;
+        let project = service::projects::create(&state, &auth.0, input, idem).await?;
+        let dto = ProjectDto::from(project);
         let location = format!("/v1/projects/{}", dto.id);
         let tag = version_tag(dto.version);
         Ok(CreateProjectResponse::Created(Json(dto), location, tag))

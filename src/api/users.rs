@@ -5,18 +5,17 @@ use poem::web::Data;
 use poem_openapi::param::Header;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::{JsonBody, created_body, field, finish};
+use super::body::{JsonBody, field, finish};
 use super::conditional::{precondition, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
-use crate::domain::{DisplayName, Email, Password, Role, UserId};
-use crate::repo::users::User;
+use super::text::Text;
+use crate::domain::{Cursor, DisplayName, Email, IdempotencyKey, Password, Role, User, UserId};
 use crate::service::DEFAULT_PAGE_SIZE;
 use crate::service::idempotency::Idempotency;
 use crate::service::users::{CreateUser, UpdateUser};
@@ -115,24 +114,13 @@ pub(crate) struct UserPageDto {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUserRequest {
     /// Email address (stored lower-cased); unique within the organization.
-    #[oai(validator(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^[^@\s\x00-\x1F\x7F-\x9F]{1,64}@[^@\s\x00-\x1F\x7F-\x9F.](?:[^@\s\x00-\x1F\x7F-\x9F]*[^@\s\x00-\x1F\x7F-\x9F.])?$"
-    ))]
-    email: String,
+    email: Text<Email>,
     /// Display name, 1 to 200 characters.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-    ))]
-    display_name: String,
+    display_name: Text<DisplayName>,
     /// Initial password, 8 to 128 characters.
-    #[oai(validator(min_length = 8, max_length = 128))]
     // Never part of an idempotency fingerprint: a password is not stored, even hashed, there.
     #[serde(skip_serializing)]
-    password: String,
+    password: Text<Password>,
     /// Role; `member` when omitted. Only owners may create owners.
     #[serde(default)]
     role: Option<RoleDto>,
@@ -144,28 +132,17 @@ pub(crate) struct CreateUserRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUserRequest {
     /// New email address.
-    #[oai(validator(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^[^@\s\x00-\x1F\x7F-\x9F]{1,64}@[^@\s\x00-\x1F\x7F-\x9F.](?:[^@\s\x00-\x1F\x7F-\x9F]*[^@\s\x00-\x1F\x7F-\x9F.])?$"
-    ))]
     #[serde(default)]
-    email: Option<String>,
+    email: Option<Text<Email>>,
     /// New display name.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-    ))]
     #[serde(default)]
-    display_name: Option<String>,
+    display_name: Option<Text<DisplayName>>,
     /// New role (owners and admins only; never one's own).
     #[serde(default)]
     role: Option<RoleDto>,
     /// New password, 8 to 128 characters.
-    #[oai(validator(min_length = 8, max_length = 128))]
     #[serde(default)]
-    password: Option<String>,
+    password: Option<Text<Password>>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -227,8 +204,7 @@ impl UsersApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page; omit for the first page.
-        #[oai(validator(min_length = 43, max_length = 1100, pattern = "^[A-Za-z0-9_-]+$"))]
-        cursor: Query<Option<String>>,
+        cursor: Query<Option<Text<Cursor>>>,
         /// `deleted` to include removed users (owners and admins only).
         include: Query<Option<Include>>,
     ) -> Result<ListUsersResponse, ApiError> {
@@ -255,14 +231,14 @@ impl UsersApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         /// A client-chosen unique string (1 to 255 characters) that makes retries safe.
-        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 255))]
-        idempotency_key: Header<Option<String>>,
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<Text<IdempotencyKey>>>,
         body: JsonBody<CreateUserRequest>,
     ) -> Result<CreateUserResponse, ApiError> {
         let req = body.0;
         let idem = idempotency_key
             .0
-            .map(|key| Idempotency::new(key, "createUser", &req))
+            .map(|key| Idempotency::new(key.into_string(), "createUser", &req))
             .transpose()?;
         let mut errors = Vec::new();
         let email = field(&mut errors, "email", Email::parse(&req.email));
@@ -271,7 +247,11 @@ impl UsersApi {
             "display_name",
             DisplayName::parse(&req.display_name),
         );
-        let password = field(&mut errors, "password", Password::parse(req.password));
+        let password = field(
+            &mut errors,
+            "password",
+            Password::parse(req.password.into_string()),
+        );
         let input = finish(
             errors,
             (|| {
@@ -283,11 +263,8 @@ impl UsersApi {
                 })
             })(),
         )?;
-        let created = service::users::create(&state, &auth.0, input, idem, |user| {
-            UserDto::from(user.clone()).to_json().unwrap_or_default()
-        })
-        .await?;
-        let dto: UserDto = created_body(created)?;
+        let user = service::users::create(&state, &auth.0, input, idem).await?;
+        let dto = UserDto::from(user);
         let location = format!("/v1/users/{}", dto.id);
         Ok(CreateUserResponse::Created(Json(dto), location))
     }
@@ -340,7 +317,11 @@ impl UsersApi {
             input.display_name = field(&mut errors, "display_name", DisplayName::parse(name));
         }
         if let Some(password) = req.password {
-            input.password = field(&mut errors, "password", Password::parse(password));
+            input.password = field(
+                &mut errors,
+                "password",
+                Password::parse(password.into_string()),
+            );
         }
         let input = finish(errors, Some(input))?;
         let user = service::users::update(

@@ -1,21 +1,26 @@
-//! Validated domain types. Values are parsed once at the edge; past it, an `Email` is a valid,
-//! normalised email and a `Role` is one of three names. No I/O here.
+//! Validated domain types and the records the layers exchange ([`User`], [`Project`], ...).
+//! Values are parsed once at the edge; past it, an `Email` is a valid, normalised email and a
+//! `Role` is one of three names. No I/O here.
 
 mod cursor;
 mod ids;
+mod model;
 mod text;
 
-pub use cursor::{CursorKey, Position};
+pub use cursor::{Cursor, CursorKey, Position};
 pub use ids::{OrgId, ProjectId, SessionId, UserId};
+pub use model::{Organization, Project, ProjectOrder, Session, User};
 pub use text::{
-    DESCRIPTION_PATTERN, Description, DisplayName, EMAIL_PATTERN, Email, NAME_PATTERN, OrgName,
-    OrgSlug, Password, ProjectName,
+    DESCRIPTION_PATTERN, Description, DisplayName, EMAIL_PATTERN, Email, IdempotencyKey,
+    NAME_PATTERN, NAME_PREFIX_PATTERN, NamePrefix, OrgName, OrgSlug, Password, ProjectName,
+    SpecText, TextSpec,
 };
 
 use std::fmt;
 
 /// A member's role inside one organization, strongest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     Owner,
     Admin,
@@ -55,7 +60,8 @@ impl fmt::Display for Role {
 }
 
 /// A project's lifecycle state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProjectStatus {
     Active,
     Archived,

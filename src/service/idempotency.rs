@@ -2,8 +2,12 @@
 //! response (same status and body) without creating twice, even when the duplicates arrive
 //! concurrently (the claim waits on the key's row); the same key with a different request is
 //! 422 `IDEMPOTENCY_KEY_REUSED`. Keys are scoped per organization and expire after 24 hours.
+//!
+//! What is stored and replayed is the created record (serialized with serde), not a response
+//! body: the API maps a replayed record exactly like a fresh one.
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::db::TenantTx;
@@ -37,22 +41,18 @@ impl Idempotency {
     }
 }
 
-/// The outcome of an idempotent create.
-pub(crate) enum Created<T> {
-    New(T),
-    /// A replay of an earlier create with the same key (always a 201): its stored body.
-    Replayed(serde_json::Value),
-}
-
 /// What to do with a request that carries a key.
-pub(crate) enum Begun {
+pub(crate) enum Begun<T> {
     /// First use: perform the create, then [`finish`].
     Fresh,
-    /// Already done: answer with the stored body (creates always answered 201).
-    Replay(serde_json::Value),
+    /// Already done: the record the first request created (creates always answered 201).
+    Replay(T),
 }
 
-pub(crate) async fn begin(tx: &mut TenantTx, idem: &Idempotency) -> Result<Begun, AppError> {
+pub(crate) async fn begin<T: DeserializeOwned>(
+    tx: &mut TenantTx,
+    idem: &Idempotency,
+) -> Result<Begun<T>, AppError> {
     if idempotency::claim(tx, &idem.key, idem.operation, &idem.request_hash).await? {
         return Ok(Begun::Fresh);
     }
@@ -70,18 +70,21 @@ pub(crate) async fn begin(tx: &mut TenantTx, idem: &Idempotency) -> Result<Begun
         });
     }
     match (existing.response_status, existing.response_body) {
-        (Some(201), Some(body)) => Ok(Begun::Replay(body)),
+        (Some(201), Some(body)) => serde_json::from_value(body)
+            .map(Begun::Replay)
+            .map_err(AppError::internal),
         _ => Err(AppError::internal(
             "an idempotency key without a stored 201 response",
         )),
     }
 }
 
-/// Records the (201) response of a fresh create, in the transaction that performed it.
+/// Records the record a fresh create made (answered 201), in the transaction that made it.
 pub(crate) async fn finish(
     tx: &mut TenantTx,
     idem: &Idempotency,
-    body: &serde_json::Value,
+    created: &impl Serialize,
 ) -> Result<(), AppError> {
-    idempotency::complete(tx, &idem.key, 201, body).await
+    let body = serde_json::to_value(created).map_err(AppError::internal)?;
+    idempotency::complete(tx, &idem.key, 201, &body).await
 }

@@ -3,13 +3,16 @@
 //! Concurrency control by version (`If-Match`), idempotent creates, soft delete and restore.
 //! The same rules hold in the database (RLS policies of migration V7).
 
-use super::idempotency::{self, Begun, Created, Idempotency};
+use super::idempotency::{self, Begun, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::db::TenantTx;
-use crate::domain::{Description, Position, ProjectId, ProjectName, ProjectStatus, Role, UserId};
+use crate::domain::{
+    Description, Position, Project, ProjectId, ProjectName, ProjectOrder, ProjectStatus, Role,
+    UserId,
+};
 use crate::error::AppError;
-use crate::repo::projects::{self, Filter, NewProject, Order, Project, ProjectChanges};
+use crate::repo::projects::{self, Filter, NewProject, ProjectChanges};
 
 pub(crate) struct CreateProject {
     pub name: ProjectName,
@@ -28,7 +31,7 @@ pub(crate) struct UpdateProject {
 }
 
 pub(crate) struct ListQuery<'a> {
-    pub order: Order,
+    pub order: ProjectOrder,
     pub status: Option<ProjectStatus>,
     pub owner_id: Option<UserId>,
     pub name_prefix: Option<&'a str>,
@@ -64,15 +67,14 @@ fn authorize_edit(
     Ok(())
 }
 
-/// Creates a project; with an idempotency key, a repeated request replays the first
-/// response, which `render` produces for storing.
+/// Creates a project; with an idempotency key, a repeated request gets the project the first
+/// one created.
 pub(crate) async fn create(
     state: &AppState,
     principal: &Principal,
     input: CreateProject,
     idem: Option<Idempotency>,
-    render: impl Fn(&Project) -> serde_json::Value,
-) -> Result<Created<Project>, AppError> {
+) -> Result<Project, AppError> {
     let owner_id = input.owner_id.unwrap_or(principal.user_id());
     let new_project = NewProject {
         id: ProjectId::generate(),
@@ -81,14 +83,14 @@ pub(crate) async fn create(
         owner_id,
         status: input.status,
     };
-    let (new_project, idem, render) = (&new_project, &idem, &render);
+    let (new_project, idem) = (&new_project, &idem);
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
         if let Some(idem) = idem
-            && let Begun::Replay(body) = idempotency::begin(&mut tx, idem).await?
+            && let Begun::Replay(project) = idempotency::begin(&mut tx, idem).await?
         {
             tx.commit().await?;
-            return Ok(Created::Replayed(body));
+            return Ok(project);
         }
         let inserted = projects::insert(&mut tx, new_project).await;
         let project = authorized(&tx, inserted, |role| {
@@ -100,10 +102,10 @@ pub(crate) async fn create(
             Ok(())
         })?;
         if let Some(idem) = idem {
-            idempotency::finish(&mut tx, idem, &render(&project)).await?;
+            idempotency::finish(&mut tx, idem, &project).await?;
         }
         tx.commit().await?;
-        Ok(Created::New(project))
+        Ok(project)
     })
     .await
 }
@@ -168,7 +170,7 @@ pub(crate) async fn list(
         ));
     }
     tx.commit().await?;
-    let by_name = matches!(query.order, Order::Name | Order::NameDesc);
+    let by_name = matches!(query.order, ProjectOrder::Name | ProjectOrder::NameDesc);
     Ok(paginate(
         state,
         principal.org_id(),

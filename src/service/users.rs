@@ -9,13 +9,13 @@
 //! The same rules hold in the database (RLS policies and triggers of migration V6), so a bug
 //! here cannot grant more than the role allows.
 
-use super::idempotency::{self, Begun, Created, Idempotency};
+use super::idempotency::{self, Begun, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
-use crate::domain::{DisplayName, Email, Password, Position, Role, UserId};
+use crate::domain::{DisplayName, Email, Password, Position, Role, User, UserId};
 use crate::error::AppError;
 use crate::repo::sessions;
-use crate::repo::users::{self, NewUser, User, UserChanges};
+use crate::repo::users::{self, NewUser, UserChanges};
 
 pub(crate) struct CreateUser {
     pub email: Email,
@@ -100,15 +100,14 @@ pub(crate) async fn list(
     ))
 }
 
-/// Adds a user; with an idempotency key, a repeated request replays the first response,
-/// which `render` produces for storing.
+/// Adds a user; with an idempotency key, a repeated request gets the user the first one
+/// created.
 pub(crate) async fn create(
     state: &AppState,
     principal: &Principal,
     input: CreateUser,
     idem: Option<Idempotency>,
-    render: impl Fn(&User) -> serde_json::Value,
-) -> Result<Created<User>, AppError> {
+) -> Result<User, AppError> {
     let password_hash = state.hasher.hash(input.password.secret()).await?;
     let new_user = NewUser {
         id: UserId::generate(),
@@ -117,17 +116,17 @@ pub(crate) async fn create(
         password_hash: &password_hash,
         role: input.role,
     };
-    let (new_user, idem, render) = (&new_user, &idem, &render);
+    let (new_user, idem) = (&new_user, &idem);
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
         if let Some(idem) = idem
-            && let Begun::Replay(body) = idempotency::begin(&mut tx, idem).await?
+            && let Begun::Replay(user) = idempotency::begin(&mut tx, idem).await?
         {
             if !tx.role()?.manages_users() {
                 return Err(AppError::forbidden("only owners and admins can add users"));
             }
             tx.commit().await?;
-            return Ok(Created::Replayed(body));
+            return Ok(user);
         }
         // No existence check first: uq_users_org_id_email settles duplicates (409), races
         // included. The caller's role comes back with the insert (same round trip); an
@@ -135,10 +134,10 @@ pub(crate) async fn create(
         let inserted = users::insert(&mut tx, new_user).await;
         let user = authorized(&tx, inserted, |role| authorize_create(role, new_user.role))?;
         if let Some(idem) = idem {
-            idempotency::finish(&mut tx, idem, &render(&user)).await?;
+            idempotency::finish(&mut tx, idem, &user).await?;
         }
         tx.commit().await?;
-        Ok(Created::New(user))
+        Ok(user)
     })
     .await
 }

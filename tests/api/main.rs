@@ -20,5 +20,6 @@ mod retention;
 mod round_trips;
 mod schema;
 mod sessions;
+mod spec_rules;
 mod tokens;
 mod users;

@@ -71,7 +71,7 @@ async fn every_table_of_the_app_schema_forces_row_level_security() {
 #[tokio::test]
 async fn the_self_check_passes_on_a_migrated_database() {
     let db = TestDb::new().await;
-    let pool = Db::new(&settings_for(&db)).expect("pool");
+    let pool = Db::new(&settings_for(&db).db_config()).expect("pool");
     let warnings = pool.self_check().await.expect("self-check passes");
     // The test cluster logs in as a superuser: the check says so.
     assert!(
@@ -89,7 +89,7 @@ async fn the_self_check_names_a_table_added_without_rls() {
         .await
         .expect("create table");
 
-    let err = Db::new(&settings_for(&db))
+    let err = Db::new(&settings_for(&db).db_config())
         .expect("pool")
         .self_check()
         .await
@@ -115,7 +115,7 @@ async fn the_self_check_names_a_missing_policy() {
         .await
         .expect("create table");
 
-    let err = Db::new(&settings_for(&db))
+    let err = Db::new(&settings_for(&db).db_config())
         .expect("pool")
         .self_check()
         .await
@@ -205,7 +205,7 @@ impl Drop for ScratchRole {
 async fn the_runtime_role_check_refuses_bypassing_or_escaping_roles() {
     let db = TestDb::new().await;
     let client = db.superuser().await;
-    let pool = Db::new(&settings_for(&db)).expect("pool");
+    let pool = Db::new(&settings_for(&db).db_config()).expect("pool");
     pool.check_runtime_role("tenantry_app")
         .await
         .expect("the real runtime role passes");

@@ -1,0 +1,113 @@
+//! [`Text`]: a string field or parameter whose rule is a domain type's. Its schema in the spec
+//! (`minLength`, `maxLength`, `pattern`) is the domain's [`TextSpec`], and reading it applies
+//! the domain's parser: the rule is written once, in `src/domain`, and the API only states it.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::types::{
+    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
+};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::domain::SpecText;
+
+/// A string that satisfies `R`'s rule, as sent (parse it into `R` to get the normalised value).
+pub struct Text<R>(String, PhantomData<fn() -> R>);
+
+impl<R: SpecText> Text<R> {
+    fn parse(value: String) -> Result<Self, &'static str> {
+        R::check(&value)?;
+        Ok(Self(value, PhantomData))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl<R> Deref for Text<R> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<R> fmt::Debug for Text<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Some of these values are secrets (passwords): never shown.
+        f.write_str("Text(..)")
+    }
+}
+
+impl<R: SpecText + Send + Sync> Type for Text<R> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = String;
+    type RawElementValueType = String;
+
+    fn name() -> Cow<'static, str> {
+        "string".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        let spec = R::SPEC;
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            min_length: (spec.min_chars > 0).then_some(spec.min_chars),
+            max_length: Some(spec.max_chars),
+            pattern: spec.pattern.map(str::to_owned),
+            ..MetaSchema::new("string")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&String> {
+        Some(&self.0)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(std::iter::once(&self.0))
+    }
+}
+
+impl<R: SpecText + Send + Sync> ParseFromJSON for Text<R> {
+    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+        match value {
+            Some(serde_json::Value::String(value)) => {
+                Self::parse(value).map_err(ParseError::custom)
+            }
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+        }
+    }
+}
+
+impl<R: SpecText + Send + Sync> ParseFromParameter for Text<R> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Self::parse(value.to_owned()).map_err(ParseError::custom)
+    }
+}
+
+impl<R: SpecText + Send + Sync> ToJSON for Text<R> {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(serde_json::Value::String(self.0.clone()))
+    }
+}
+
+impl<R> Serialize for Text<R> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Request bodies are read by serde first (see `body::parse`): a value that breaks the rule
+/// is reported there, with the field's path.
+impl<'de, R: SpecText> Deserialize<'de> for Text<R> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        Self::parse(value).map_err(serde::de::Error::custom)
+    }
+}

@@ -8,7 +8,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
 use super::ApiTags;
-use super::body::{JsonBody, field, finish};
+use super::body::JsonBody;
 use super::envelope::ApiError;
 use super::org::OrganizationDto;
 use super::security::BearerAuth;
@@ -156,32 +156,13 @@ impl AuthApi {
         body: JsonBody<SignupRequest>,
     ) -> Result<SignupResponse, ApiError> {
         let req = body.0;
-        let mut errors = Vec::new();
-        let org_name = field(&mut errors, "org_name", OrgName::parse(&req.org_name));
-        let org_slug = field(&mut errors, "org_slug", OrgSlug::parse(&req.org_slug));
-        let email = field(&mut errors, "email", Email::parse(&req.email));
-        let display_name = field(
-            &mut errors,
-            "display_name",
-            DisplayName::parse(&req.display_name),
-        );
-        let password = field(
-            &mut errors,
-            "password",
-            Password::parse(req.password.into_string()),
-        );
-        let signup = finish(
-            errors,
-            (|| {
-                Some(service::auth::Signup {
-                    org_name: org_name?,
-                    org_slug: org_slug?,
-                    email: email?,
-                    display_name: display_name?,
-                    password: password?,
-                })
-            })(),
-        )?;
+        let signup = service::auth::Signup {
+            org_name: req.org_name.into_value(),
+            org_slug: req.org_slug.into_value(),
+            email: req.email.into_value(),
+            display_name: req.display_name.into_value(),
+            password: req.password.into_value(),
+        };
         let (org, user, token) = service::auth::signup(&state, signup, &client_info(http)).await?;
         Ok(SignupResponse::Created(Json(SignupResultDto {
             organization: org.into(),

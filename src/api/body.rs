@@ -147,21 +147,3 @@ fn backticked(message: &str) -> Option<&str> {
     let len = message[start..].find('`')?;
     Some(&message[start..start + len])
 }
-
-/// Collects every invalid field at once, so a client can show them all.
-pub(crate) fn field<T>(
-    errors: &mut Vec<FieldError>,
-    name: &str,
-    parsed: Result<T, &'static str>,
-) -> Option<T> {
-    parsed
-        .map_err(|message| errors.push(FieldError::new(name, message)))
-        .ok()
-}
-
-pub(crate) fn finish<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, AppError> {
-    match value {
-        Some(value) if errors.is_empty() => Ok(value),
-        _ => Err(AppError::Validation { details: errors }),
-    }
-}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::{JsonBody, field, finish};
+use super::body::JsonBody;
 use super::conditional::{precondition, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
@@ -293,26 +293,14 @@ impl ProjectsApi {
         let req = body.0;
         let idem = idempotency_key
             .0
-            .map(|key| Idempotency::new(key.into_string(), "createProject", &req))
+            .map(|key| Idempotency::new(key.into_value(), "createProject", &req))
             .transpose()?;
-        let mut errors = Vec::new();
-        let name = field(&mut errors, "name", ProjectName::parse(&req.name));
-        let description = field(
-            &mut errors,
-            "description",
-            Description::parse(req.description.as_deref().unwrap_or("")),
-        );
-        let input = finish(
-            errors,
-            (|| {
-                Some(CreateProject {
-                    name: name?,
-                    description: description?,
-                    owner_id: req.owner_id.map(UserId::from_uuid),
-                    status: req.status.map_or(ProjectStatus::Active, Into::into),
-                })
-            })(),
-        )?;
+        let input = CreateProject {
+            name: req.name.into_value(),
+            description: req.description.map(Text::into_value).unwrap_or_default(),
+            owner_id: req.owner_id.map(UserId::from_uuid),
+            status: req.status.map_or(ProjectStatus::Active, Into::into),
+        };
         let project = service::projects::create(&state, &auth.0, input, idem).await?;
         let dto = ProjectDto::from(project);
         let location = format!("/v1/projects/{}", dto.id);
@@ -355,19 +343,12 @@ impl ProjectsApi {
     ) -> Result<ProjectResponse, ApiError> {
         let precondition = precondition(if_match.0.as_deref())?;
         let req = body.0;
-        let mut errors = Vec::new();
-        let mut input = UpdateProject {
+        let input = UpdateProject {
+            name: req.name.map(Text::into_value),
+            description: req.description.map(Text::into_value),
             owner_id: req.owner_id.map(UserId::from_uuid),
             status: req.status.map(Into::into),
-            ..UpdateProject::default()
         };
-        if let Some(name) = &req.name {
-            input.name = field(&mut errors, "name", ProjectName::parse(name));
-        }
-        if let Some(description) = &req.description {
-            input.description = field(&mut errors, "description", Description::parse(description));
-        }
-        let input = finish(errors, Some(input))?;
         let project = service::projects::update(
             &state,
             &auth.0,

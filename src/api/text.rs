@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::marker::PhantomData;
 use std::ops::Deref;
 
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
@@ -15,25 +14,30 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::domain::SpecText;
 
-/// A string that satisfies `R`'s rule, as sent (parse it into `R` to get the normalised value).
-pub struct Text<R>(String, PhantomData<fn() -> R>);
+/// A string that satisfies `R`'s rule: the text as sent, and the value `R`'s parser made of it.
+pub struct Text<R> {
+    sent: String,
+    value: R,
+}
 
 impl<R: SpecText> Text<R> {
-    fn parse(value: String) -> Result<Self, &'static str> {
-        R::check(&value)?;
-        Ok(Self(value, PhantomData))
+    fn parse(sent: String) -> Result<Self, &'static str> {
+        let value = R::parse_text(&sent)?;
+        Ok(Self { sent, value })
     }
 
-    pub fn into_string(self) -> String {
-        self.0
+    /// The parsed (normalised) value.
+    pub fn into_value(self) -> R {
+        self.value
     }
 }
 
 impl<R> Deref for Text<R> {
     type Target = str;
 
+    /// The text as sent.
     fn deref(&self) -> &str {
-        &self.0
+        &self.sent
     }
 }
 
@@ -64,13 +68,13 @@ impl<R: SpecText + Send + Sync> Type for Text<R> {
     }
 
     fn as_raw_value(&self) -> Option<&String> {
-        Some(&self.0)
+        Some(&self.sent)
     }
 
     fn raw_element_iter<'a>(
         &'a self,
     ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(std::iter::once(&self.0))
+        Box::new(std::iter::once(&self.sent))
     }
 }
 
@@ -93,13 +97,13 @@ impl<R: SpecText + Send + Sync> ParseFromParameter for Text<R> {
 
 impl<R: SpecText + Send + Sync> ToJSON for Text<R> {
     fn to_json(&self) -> Option<serde_json::Value> {
-        Some(serde_json::Value::String(self.0.clone()))
+        Some(serde_json::Value::String(self.sent.clone()))
     }
 }
 
 impl<R> Serialize for Text<R> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(&self.sent)
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::{JsonBody, field, finish};
+use super::body::JsonBody;
 use super::conditional::{precondition, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
@@ -238,31 +238,14 @@ impl UsersApi {
         let req = body.0;
         let idem = idempotency_key
             .0
-            .map(|key| Idempotency::new(key.into_string(), "createUser", &req))
+            .map(|key| Idempotency::new(key.into_value(), "createUser", &req))
             .transpose()?;
-        let mut errors = Vec::new();
-        let email = field(&mut errors, "email", Email::parse(&req.email));
-        let display_name = field(
-            &mut errors,
-            "display_name",
-            DisplayName::parse(&req.display_name),
-        );
-        let password = field(
-            &mut errors,
-            "password",
-            Password::parse(req.password.into_string()),
-        );
-        let input = finish(
-            errors,
-            (|| {
-                Some(CreateUser {
-                    email: email?,
-                    display_name: display_name?,
-                    password: password?,
-                    role: req.role.map_or(Role::Member, Role::from),
-                })
-            })(),
-        )?;
+        let input = CreateUser {
+            email: req.email.into_value(),
+            display_name: req.display_name.into_value(),
+            password: req.password.into_value(),
+            role: req.role.map_or(Role::Member, Role::from),
+        };
         let user = service::users::create(&state, &auth.0, input, idem).await?;
         let dto = UserDto::from(user);
         let location = format!("/v1/users/{}", dto.id);
@@ -305,25 +288,12 @@ impl UsersApi {
     ) -> Result<UserResponse, ApiError> {
         let precondition = precondition(if_match.0.as_deref())?;
         let req = body.0;
-        let mut errors = Vec::new();
-        let mut input = UpdateUser {
+        let input = UpdateUser {
+            email: req.email.map(Text::into_value),
+            display_name: req.display_name.map(Text::into_value),
             role: req.role.map(Role::from),
-            ..UpdateUser::default()
+            password: req.password.map(Text::into_value),
         };
-        if let Some(email) = &req.email {
-            input.email = field(&mut errors, "email", Email::parse(email));
-        }
-        if let Some(name) = &req.display_name {
-            input.display_name = field(&mut errors, "display_name", DisplayName::parse(name));
-        }
-        if let Some(password) = req.password {
-            input.password = field(
-                &mut errors,
-                "password",
-                Password::parse(password.into_string()),
-            );
-        }
-        let input = finish(errors, Some(input))?;
         let user = service::users::update(
             &state,
             &auth.0,

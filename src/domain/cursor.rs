@@ -35,13 +35,13 @@ impl SpecText for Cursor {
         pattern: Some(CURSOR_PATTERN),
     };
 
-    fn check(value: &str) -> Result<(), &'static str> {
+    fn parse_text(value: &str) -> Result<Self, &'static str> {
         let well_formed = (MIN_CURSOR_LEN..=MAX_CURSOR_LEN).contains(&value.len())
             && value
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if well_formed {
-            Ok(())
+            Ok(Cursor)
         } else {
             Err("not a cursor of this service; use next_cursor from a previous page")
         }

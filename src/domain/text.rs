@@ -108,8 +108,8 @@ impl ProjectName {
 }
 
 /// A free-text description: at most 2000 characters, no control characters but newlines and
-/// tabs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// tabs. Empty by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Description(String);
 
 impl Description {
@@ -228,11 +228,16 @@ pub struct TextSpec {
 }
 
 /// A text value whose rule the spec states.
-pub trait SpecText {
+pub trait SpecText: Sized {
     const SPEC: TextSpec;
 
-    /// The rule itself: the type's parser, without its value.
-    fn check(value: &str) -> Result<(), &'static str>;
+    /// The rule itself: the type's parser.
+    fn parse_text(value: &str) -> Result<Self, &'static str>;
+
+    /// Whether `value` satisfies the rule.
+    fn check(value: &str) -> Result<(), &'static str> {
+        Self::parse_text(value).map(drop)
+    }
 }
 
 const NAME_SPEC: TextSpec = TextSpec {
@@ -246,8 +251,8 @@ macro_rules! spec_text {
         impl SpecText for $type {
             const SPEC: TextSpec = $spec;
 
-            fn check($value: &str) -> Result<(), &'static str> {
-                $parse.map(drop)
+            fn parse_text($value: &str) -> Result<Self, &'static str> {
+                $parse
             }
         }
     )*};

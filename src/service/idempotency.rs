@@ -11,12 +11,13 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::db::TenantTx;
+use crate::domain::IdempotencyKey;
 use crate::error::AppError;
 use crate::repo::idempotency;
 
 /// A client's key and the fingerprint of its request.
 pub(crate) struct Idempotency {
-    key: String,
+    key: IdempotencyKey,
     operation: &'static str,
     request_hash: Vec<u8>,
 }
@@ -24,7 +25,7 @@ pub(crate) struct Idempotency {
 impl Idempotency {
     /// `operation` names the create (one key cannot serve two operations).
     pub(crate) fn new(
-        key: String,
+        key: IdempotencyKey,
         operation: &'static str,
         request: &impl Serialize,
     ) -> Result<Self, AppError> {
@@ -53,14 +54,14 @@ pub(crate) async fn begin<T: DeserializeOwned>(
     tx: &mut TenantTx,
     idem: &Idempotency,
 ) -> Result<Begun<T>, AppError> {
-    if idempotency::claim(tx, &idem.key, idem.operation, &idem.request_hash).await? {
+    if idempotency::claim(tx, idem.key.as_str(), idem.operation, &idem.request_hash).await? {
         return Ok(Begun::Fresh);
     }
-    let existing = idempotency::get(tx, &idem.key)
+    let existing = idempotency::get(tx, idem.key.as_str())
         .await?
         .ok_or_else(|| AppError::internal("a claimed idempotency key vanished"))?;
     if existing.expired {
-        idempotency::reclaim(tx, &idem.key, idem.operation, &idem.request_hash).await?;
+        idempotency::reclaim(tx, idem.key.as_str(), idem.operation, &idem.request_hash).await?;
         return Ok(Begun::Fresh);
     }
     if existing.operation != idem.operation || existing.request_hash != idem.request_hash {
@@ -86,5 +87,5 @@ pub(crate) async fn finish(
     created: &impl Serialize,
 ) -> Result<(), AppError> {
     let body = serde_json::to_value(created).map_err(AppError::internal)?;
-    idempotency::complete(tx, &idem.key, 201, &body).await
+    idempotency::complete(tx, idem.key.as_str(), 201, &body).await
 }

@@ -3,7 +3,8 @@
 #[test]
 fn openapi_yaml_matches_the_code() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.yaml");
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let committed = std::fs::read_to_string(&path)
+        .expect("openapi.yaml exists (generate it with: cargo run -- openapi > openapi.yaml)");
     let generated = tenantry::api::spec(tenantry::config::SpecFormat::Yaml).expect("the spec");
     assert!(
         committed == generated,

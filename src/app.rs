@@ -13,6 +13,7 @@ use crate::api;
 use crate::auth::jwt::TokenService;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::PasswordHasher;
+use crate::auth::refresh::SuccessorKey;
 use crate::config::{ConfigError, Settings};
 use crate::db::{self, Db, StartupError};
 use crate::domain::CursorKey;
@@ -94,6 +95,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
         sessions: SessionPolicy {
             ttl: Duration::from_secs(settings.session_ttl_secs),
             refresh_grace: Duration::from_secs(settings.refresh_grace_secs),
+            successors: SuccessorKey::derive(&jwt_secret),
         },
         cursors: CursorKey::derive(&jwt_secret),
         limits: Arc::new(RateLimits::new(

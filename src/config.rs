@@ -79,7 +79,7 @@ pub struct Settings {
 
     /// PostgreSQL URL of the request pool (postgres://user:password@host:port/dbname). In
     /// production its user should be a NOSUPERUSER NOINHERIT role that is a member of
-    /// `tenantry_app` only.
+    /// `tenantry_app` and `tenantry_anon` only.
     #[arg(
         long,
         env = "TENANTRY_DATABASE_URL",

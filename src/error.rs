@@ -142,11 +142,12 @@ pub enum ConstraintOutcome {
 }
 
 /// Names that triggers raise as constraints (they are not in `pg_constraint`).
-pub const TRIGGER_CONSTRAINTS: &[&str] = &["ck_users_last_owner"];
+pub const TRIGGER_CONSTRAINTS: &[&str] = &["ck_users_last_owner", "ck_projects_owner_live"];
 
 /// Every named constraint and unique index of the schema, and its public meaning. Names never
 /// end in `_<digits>` (Citus appends shard ids that way; see [`constraint_from_message`]).
 pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
+    use crate::domain::{DESCRIPTION_RULE, EMAIL_RULE, NAME_RULE};
     use ConstraintOutcome::*;
     &[
         ("pk_organizations", Bug),
@@ -167,10 +168,11 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
         (
             "ck_organizations_name",
             Invalid(
-                "name",
-                "must be between 1 and 200 characters, without surrounding spaces",
+                "org_name",
+                "must be between 1 and 200 characters, without surrounding white space",
             ),
         ),
+        ("ck_organizations_name_text", Invalid("org_name", NAME_RULE)),
         ("pk_users", Bug),
         ("fk_users_org_id", NotFound),
         (
@@ -182,17 +184,19 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
         ),
         (
             "ck_users_email",
-            Invalid(
-                "email",
-                "must be a lower-case email address of 3 to 254 characters",
-            ),
+            Invalid("email", "must be an email address of 3 to 254 characters"),
         ),
+        ("ck_users_email_text", Invalid("email", EMAIL_RULE)),
         (
             "ck_users_display_name",
             Invalid(
                 "display_name",
-                "must be between 1 and 200 characters, without surrounding spaces",
+                "must be between 1 and 200 characters, without surrounding white space",
             ),
+        ),
+        (
+            "ck_users_display_name_text",
+            Invalid("display_name", NAME_RULE),
         ),
         (
             "ck_users_role",
@@ -215,6 +219,14 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             "fk_projects_owner",
             Invalid("owner_id", "must be a user of this organization"),
         ),
+        // Raised by the trigger app.require_live_owner (V14), not a catalog constraint.
+        (
+            "ck_projects_owner_live",
+            Invalid(
+                "owner_id",
+                "must be a user of this organization who has not been removed",
+            ),
+        ),
         (
             "uq_projects_org_id_name",
             Conflict(
@@ -226,12 +238,21 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             "ck_projects_name",
             Invalid(
                 "name",
-                "must be between 1 and 200 characters, without surrounding spaces",
+                "must be between 1 and 200 characters, without surrounding white space",
             ),
+        ),
+        ("ck_projects_name_text", Invalid("name", NAME_RULE)),
+        (
+            "ck_projects_name_key",
+            Invalid("name", "is too long once normalized for sorting"),
         ),
         (
             "ck_projects_description",
             Invalid("description", "must be at most 2000 characters"),
+        ),
+        (
+            "ck_projects_description_text",
+            Invalid("description", DESCRIPTION_RULE),
         ),
         (
             "ck_projects_status",

@@ -1,6 +1,7 @@
 -- app.login_lookup(slug, email): the one pre-authentication path that reads across tenants.
 -- It must stay narrow: SECURITY DEFINER with a fixed search_path, owned by the NOBYPASSRLS role
--- tenantry_auth, executable by tenantry_app only, returning exactly one organization's user.
+-- tenantry_auth, executable by the pre-authentication role tenantry_anon only (never by
+-- tenantry_app, the role of tenant transactions), returning exactly one organization's user.
 -- Also: every SECURITY DEFINER function of schema app (future ones included) is pinned down.
 begin;
 select plan(29);
@@ -20,15 +21,15 @@ select is((select proowner::regrole::text from pg_proc where oid = 'app.login_lo
     'tenantry_auth', 'login_lookup is owned by tenantry_auth');
 select is(has_function_privilege('public', 'app.login_lookup(text, text)', 'EXECUTE'), false,
     'PUBLIC cannot execute login_lookup');
-select is(has_function_privilege('tenantry_app', 'app.login_lookup(text, text)', 'EXECUTE'), true,
-    'tenantry_app can execute login_lookup');
+select is(has_function_privilege('tenantry_app', 'app.login_lookup(text, text)', 'EXECUTE'), false,
+    'tenantry_app (tenant transactions) cannot execute login_lookup');
 select is(
     array(select distinct a.grantee::regrole::text
           from pg_proc p, aclexplode(p.proacl) a
           where p.oid = 'app.login_lookup(text, text)'::regprocedure and a.privilege_type = 'EXECUTE'
           order by 1),
-    array['tenantry_app', 'tenantry_auth'],
-    'EXECUTE on login_lookup is held by tenantry_app and its owner only');
+    array['tenantry_anon', 'tenantry_auth'],
+    'EXECUTE on login_lookup is held by tenantry_anon and its owner only');
 select is(
     (select array_agg(a.name || ' ' || format_type(a.type, null) order by a.ord)
      from pg_proc p,
@@ -93,12 +94,13 @@ select is(
     'tenantry_auth owns no relation');
 
 ------------------------------------------------------------------------------------------------
--- Behaviour, called as tenantry_app before any tenant is known (log-in).
+-- Behaviour, called as tenantry_anon before any tenant is known (log-in).
 ------------------------------------------------------------------------------------------------
-set local role tenantry_app;
+set local role tenantry_anon;
 
-select is(app.current_org_id(), null::uuid, 'premise: no tenant context');
-select is_empty('select id from app.users', 'premise: without a context tenantry_app sees no user directly');
+select is(current_user::text, 'tenantry_anon', 'premise: acting as tenantry_anon');
+select throws_ok('select id from app.users', '42501', null,
+    'premise: tenantry_anon cannot read users directly');
 select results_eq(
     $$select org_id, user_id, password_hash, role from app.login_lookup('org-a', 'shared@example.com')$$,
     $$values ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'::uuid, 'aaaaaaaa-0000-4000-8000-000000000001'::uuid,

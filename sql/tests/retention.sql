@@ -1,6 +1,15 @@
 -- Retention (migration V8): the maintenance role sees and deletes only rows that are already
 -- soft-deleted or expired, and app.purge respects the retention cut-off.
 begin;
+-- pgTAP compares result sets through temporary tables it creates as the current role, which
+-- migration V15 forbids to the request roles (no TEMP on the database); this grant is rolled
+-- back with the test.
+do $$
+begin
+    execute format('grant temporary on database %I to tenantry_app, tenantry_maintenance',
+                   current_database());
+end
+$$;
 select plan(9);
 \ir fixtures/seed.psql
 

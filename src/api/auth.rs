@@ -25,14 +25,18 @@ pub(crate) struct AuthApi;
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignupRequest {
-    /// The organization's display name.
+    /// The organization's display name: visible text, without control, format or invisible
+    /// characters (zero-width spaces and joiners, bidirectional controls, soft hyphens, tag
+    /// characters, ...; the pattern names those below U+10000), stored in Unicode NFC.
     org_name: Text<OrgName>,
     /// The organization's unique handle, used at log-in: 1 to 63 lower-case letters, digits
     /// or inner hyphens.
     org_slug: Text<OrgSlug>,
-    /// The first user's email address (stored lower-cased).
+    /// The first user's email address, without white space or invisible characters (as for
+    /// names); stored lower-cased in Unicode NFC, the form that makes it unique.
     email: Text<Email>,
-    /// The first user's display name.
+    /// The first user's display name: visible text (as for the organization's name), stored in
+    /// Unicode NFC.
     display_name: Text<DisplayName>,
     /// 8 to 128 characters.
     password: Text<Password>,
@@ -65,7 +69,8 @@ pub(crate) struct TokenDto {
     /// Seconds until the access token expires.
     expires_in: u64,
     /// Exchange it at `POST /v1/auth/refresh` for new tokens. It works once: each refresh
-    /// returns a new one, and presenting a used one ends the session. Store it securely.
+    /// returns a new one, and presenting a used one ends the session (but for the grace window
+    /// described there). Store it securely.
     refresh_token: String,
     /// When the session ends, whatever the refreshes (an absolute lifetime).
     session_expires_at: DateTime<Utc>,
@@ -199,9 +204,10 @@ impl AuthApi {
     ///
     /// Exchanges a refresh token for a new access token and a new refresh token; the one
     /// presented stops working. Presenting a refresh token that was already exchanged ends the
-    /// whole session (401 `REFRESH_TOKEN_REUSED`): it was probably stolen. A token exchanged
-    /// within the last few seconds (`TENANTRY_REFRESH_GRACE_SECS`) is still accepted once
-    /// more, for clients that refresh from several tabs at once.
+    /// whole session (401 `REFRESH_TOKEN_REUSED`): it was probably stolen. One exception, for
+    /// clients that refresh from several tabs at once: within `TENANTRY_REFRESH_GRACE_SECS` of
+    /// an exchange (10 s by default), presenting the token it replaced returns the same new
+    /// refresh token again, as often as it is presented, until that new token is exchanged.
     #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
     async fn refresh(
         &self,

@@ -126,7 +126,8 @@ fn serde_field_error(err: serde_path_to_error::Error<serde_json::Error>) -> Fiel
 }
 
 /// poem-openapi's validator messages carry the field name:
-/// "field `name` verification failed. maxLength(200)".
+/// "field `name` verification failed. maxLength(200)". A failed pattern is explained by the
+/// rule it encodes (`domain::PATTERN_RULES`), not by the regular expression.
 fn validator_field_error(message: &str) -> FieldError {
     if let Some(rest) = message.split("field `").nth(1)
         && let Some((field, reason)) = rest.split_once('`')
@@ -137,6 +138,17 @@ fn validator_field_error(message: &str) -> FieldError {
             .next()
             .unwrap_or(reason)
             .trim();
+        let rule = reason
+            .strip_prefix("pattern(\"")
+            .and_then(|pattern| pattern.strip_suffix("\")"))
+            .and_then(|pattern| {
+                crate::domain::PATTERN_RULES
+                    .iter()
+                    .find(|(known, _)| *known == pattern)
+            });
+        if let Some((_, rule)) = rule {
+            return FieldError::new(field, *rule);
+        }
         return FieldError::new(field, format!("does not satisfy {reason}"));
     }
     FieldError::new("body", message.to_owned())

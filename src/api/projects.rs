@@ -61,7 +61,8 @@ pub(crate) struct ProjectDto {
     name: String,
     /// Free text, at most 2000 characters.
     description: String,
-    /// The user responsible for the project.
+    /// The user responsible for the project. It may name a removed user: removing a user keeps
+    /// their projects, which owners and admins can reassign.
     owner_id: Uuid,
     /// `active` or `archived`.
     status: StatusDto,
@@ -113,12 +114,18 @@ pub(crate) struct ProjectPageDto {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateProjectRequest {
-    /// 1 to 200 characters; unique among the organization's live projects, ignoring case.
+    /// 1 to 200 characters of visible text, without control, format or invisible characters
+    /// (zero-width spaces and joiners, bidirectional controls, soft hyphens, tag characters,
+    /// ...; the pattern names those below U+10000), stored in Unicode NFC; unique among the
+    /// organization's live projects, ignoring case.
     name: Text<ProjectName>,
-    /// At most 2000 characters; empty when omitted.
+    /// At most 2000 characters, stored in Unicode NFC; empty when omitted. Tabs and line breaks
+    /// are allowed; other controls, bidirectional embeddings, overrides and isolates and tag
+    /// characters are not (the pattern names those below U+10000).
     #[serde(default)]
     description: Option<Text<Description>>,
-    /// The responsible user; the caller when omitted. Only owners and admins name someone else.
+    /// The responsible user, who must not have been removed (422 otherwise); the caller when
+    /// omitted. Only owners and admins name someone else.
     #[serde(default)]
     owner_id: Option<Uuid>,
     /// `active` when omitted.
@@ -131,13 +138,14 @@ pub(crate) struct CreateProjectRequest {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateProjectRequest {
-    /// New name, 1 to 200 characters; unique among the organization's live projects.
+    /// New name (same rules as on creation).
     #[serde(default)]
     name: Option<Text<ProjectName>>,
-    /// New description, at most 2000 characters.
+    /// New description (same rules as on creation).
     #[serde(default)]
     description: Option<Text<Description>>,
-    /// Only owners and admins reassign a project.
+    /// The new responsible user, who must not have been removed (422 otherwise). Only owners
+    /// and admins reassign a project.
     #[serde(default)]
     owner_id: Option<Uuid>,
     /// New state: `active` or `archived`.
@@ -167,7 +175,8 @@ pub(crate) enum SortDto {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "IncludeProjects", rename_all = "lowercase")]
 pub(crate) enum IncludeDto {
-    /// Live and removed projects (owners and admins only).
+    /// Live projects and the removed ones the caller may restore: their own for members,
+    /// all for owners and admins.
     Deleted,
 }
 
@@ -224,8 +233,9 @@ impl ProjectsApi {
     ///
     /// The organization's projects, filtered by `status`, `owner_id` and `name_prefix`,
     /// ordered by `sort`, in pages of `limit` (1 to 100, default 20). Follow `next_cursor`
-    /// with the same filters and sort. With `include=deleted`, owners and admins also see
-    /// removed projects.
+    /// with the same filters and sort. With `include=deleted`, removed projects are listed
+    /// too: a member's own, or all of them for owners and admins. Names compare ignoring case
+    /// and Unicode form, by the key the database computes.
     #[oai(path = "/", method = "get", operation_id = "listProjects")]
     #[allow(clippy::too_many_arguments)]
     async fn list(
@@ -236,11 +246,11 @@ impl ProjectsApi {
         status: Query<Option<StatusDto>>,
         /// Only projects of this user.
         owner_id: Query<Option<Uuid>>,
-        /// Only projects whose name starts with this (ignoring case).
+        /// Only projects whose name starts with this, ignoring case and Unicode form.
         name_prefix: Query<Option<Text<NamePrefix>>>,
         /// Order; `created` when omitted.
         sort: Query<Option<SortDto>>,
-        /// `deleted` to include removed projects (owners and admins only).
+        /// `deleted` to include removed projects: a member's own, all for owners and admins.
         include: Query<Option<IncludeDto>>,
         /// Page size, 1 to 100.
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
@@ -276,7 +286,8 @@ impl ProjectsApi {
 
     /// Create a project
     ///
-    /// Members create their own projects; owners and admins may name another owner. With an
+    /// Members create their own projects; owners and admins may name another owner, who must
+    /// not have been removed (422 on `owner_id`). With an
     /// `Idempotency-Key`, retrying the same request returns the first response without creating
     /// twice (even when the retries are concurrent); the same key with a different body is 422
     /// `IDEMPOTENCY_KEY_REUSED`. Keys are scoped to the organization and kept 24 hours.
@@ -326,7 +337,8 @@ impl ProjectsApi {
 
     /// Update a project
     ///
-    /// Members change their own projects (and cannot give them away); owners and admins any.
+    /// Members change their own projects (and cannot give them away); owners and admins any,
+    /// and may reassign them to a user who has not been removed (422 on `owner_id`).
     /// With `If-Match: "<version>"`, the change applies only if nobody changed the project
     /// since (412 `PRECONDITION_FAILED` otherwise): no lost updates.
     #[oai(path = "/:id", method = "patch", operation_id = "updateProject")]
@@ -362,8 +374,10 @@ impl ProjectsApi {
 
     /// Remove a project
     ///
-    /// Soft delete: the project leaves reads and lists and its name becomes free; owners and
-    /// admins can list and restore it until the retention period purges it. Honours `If-Match`.
+    /// Members remove their own projects, owners and admins any. Soft delete: the project
+    /// leaves reads and lists and its name becomes free; whoever may remove it can list it
+    /// (`include=deleted`) and restore it until the retention period purges it. Honours
+    /// `If-Match`.
     #[oai(path = "/:id", method = "delete", operation_id = "deleteProject")]
     async fn delete(
         &self,
@@ -383,8 +397,9 @@ impl ProjectsApi {
 
     /// Restore a removed project
     ///
-    /// Owners and admins only; restoring a live project returns it unchanged. 409
-    /// `PROJECT_NAME_TAKEN` when a live project has taken the name meanwhile.
+    /// Whoever may remove the project: members their own, owners and admins any. Restoring a
+    /// live project returns it unchanged. 409 `PROJECT_NAME_TAKEN` when a live project has
+    /// taken the name meanwhile.
     #[oai(
         path = "/:id/restore",
         method = "post",

@@ -59,7 +59,8 @@ impl From<Role> for RoleDto {
 pub(crate) struct UserDto {
     /// The user's id (UUIDv7).
     id: Uuid,
-    /// Email address, lower-cased; unique within the organization.
+    /// Email address, lower-cased in Unicode NFC (the database's key); unique within the
+    /// organization.
     email: String,
     /// Display name.
     display_name: String,
@@ -113,9 +114,12 @@ pub(crate) struct UserPageDto {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUserRequest {
-    /// Email address (stored lower-cased); unique within the organization.
+    /// Email address, without white space or invisible characters (as for display names);
+    /// stored lower-cased in Unicode NFC and unique within the organization in that form.
     email: Text<Email>,
-    /// Display name, 1 to 200 characters.
+    /// Display name, 1 to 200 characters of visible text, without control, format or
+    /// invisible characters (zero-width spaces and joiners, bidirectional controls, soft
+    /// hyphens, tag characters, ...; the pattern names those below U+10000); stored in NFC.
     display_name: Text<DisplayName>,
     /// Initial password, 8 to 128 characters.
     // Never part of an idempotency fingerprint: a password is not stored, even hashed, there.
@@ -131,10 +135,10 @@ pub(crate) struct CreateUserRequest {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUserRequest {
-    /// New email address.
+    /// New email address (same rules as on creation).
     #[serde(default)]
     email: Option<Text<Email>>,
-    /// New display name.
+    /// New display name (same rules as on creation).
     #[serde(default)]
     display_name: Option<Text<DisplayName>>,
     /// New role (owners and admins only; never one's own).

@@ -1,5 +1,6 @@
-//! Rate limits for log-in and refresh: per account (organization slug + email, or session)
-//! and per client address, each a GCRA bucket (governor) refilled per minute.
+//! Rate limits for log-in and refresh: per account (organization slug + the database's key of
+//! the email, or session) and per client address, each a GCRA bucket (governor) refilled per
+//! minute. Nothing here folds case: an account's key is the one the database matches with.
 //!
 //! Memory is bounded: buckets back at full capacity carry no information and are dropped
 //! whenever a limiter holds more than [`MAX_KEYS`] keys, and periodically by
@@ -51,15 +52,18 @@ impl RateLimits {
         }
     }
 
-    /// A log-in attempt for `email` of organization `org_slug` from `client`.
-    pub fn check_login(
-        &self,
-        client: Option<IpAddr>,
-        org_slug: &str,
-        email: &str,
-    ) -> Result<(), AppError> {
-        self.check_client(client)?;
-        let key = format!("{}\n{}", org_slug, email.trim().to_lowercase());
+    /// A log-in attempt from `client`, counted before anything is looked up.
+    pub fn check_login_client(&self, client: Option<IpAddr>) -> Result<(), AppError> {
+        self.check_client(client)
+    }
+
+    /// A log-in attempt on the account `email_key` of organization `org_slug`, where
+    /// `email_key` is the email's key as the database computed it (`app.text_key`, returned
+    /// by the log-in lookup whether or not the account exists): every spelling that reaches
+    /// one account shares its budget, and unknown accounts are limited alike. Checked before
+    /// the password is verified.
+    pub fn check_login_account(&self, org_slug: &str, email_key: &str) -> Result<(), AppError> {
+        let key = format!("{org_slug}\n{email_key}");
         bounded(&self.accounts);
         self.accounts
             .check_key(&key)
@@ -122,34 +126,33 @@ mod tests {
         let limits = RateLimits::new(3, 1000);
         for _ in 0..3 {
             limits
-                .check_login(None, "acme", "a@acme.test")
+                .check_login_account("acme", "a@acme.test")
                 .expect("within the limit");
         }
-        match limits.check_login(None, "acme", "A@Acme.test ") {
+        match limits.check_login_account("acme", "a@acme.test") {
             Err(AppError::RateLimited { retry_after_secs }) => {
                 assert!((1..=60).contains(&retry_after_secs), "{retry_after_secs}");
             }
             other => panic!("expected a rate limit, got {other:?}"),
         }
         limits
-            .check_login(None, "acme", "b@acme.test")
+            .check_login_account("acme", "b@acme.test")
             .expect("another account is not affected");
+        limits
+            .check_login_account("globex", "a@acme.test")
+            .expect("the same email in another organization is not affected");
     }
 
     #[test]
     fn a_client_address_is_limited_across_accounts() {
         let limits = RateLimits::new(1000, 2);
         let ip: IpAddr = "192.0.2.7".parse().expect("ip");
-        limits
-            .check_login(Some(ip), "acme", "a@x.test")
-            .expect("first");
-        limits
-            .check_login(Some(ip), "acme", "b@x.test")
-            .expect("second");
-        assert!(limits.check_login(Some(ip), "acme", "c@x.test").is_err());
+        limits.check_login_client(Some(ip)).expect("first");
+        limits.check_login_client(Some(ip)).expect("second");
+        assert!(limits.check_login_client(Some(ip)).is_err());
         let other: IpAddr = "192.0.2.8".parse().expect("ip");
         limits
-            .check_login(Some(other), "acme", "c@x.test")
+            .check_login_client(Some(other))
             .expect("another client");
     }
 }

@@ -8,7 +8,7 @@ mod sql;
 mod tx;
 
 pub use sql::Sql;
-pub use tx::{AnonTx, Params, RUNTIME_ROLE, TenantTx};
+pub use tx::{ANON_ROLE, AnonTx, Params, RUNTIME_ROLE, TenantTx};
 
 use std::time::Duration;
 
@@ -182,10 +182,13 @@ impl Db {
         }
     }
 
-    /// The isolation invariant, checked before serving (and by the tests): every table of the
-    /// application schema forces RLS and has a policy for each command; the runtime role
-    /// cannot bypass RLS, owns nothing and cannot become another role; the pool's login role
-    /// can enter the runtime role. Returns warnings that do not stop the service.
+    /// Checked before serving (and by the tests): every table of the application schema
+    /// forces RLS and has a policy for each command; the runtime role and the
+    /// pre-authentication role cannot bypass RLS, own nothing and cannot become another role;
+    /// the runtime role cannot execute the pre-authentication (SECURITY DEFINER) functions and
+    /// the pre-authentication role can touch no table of the schema; the pool's login role can
+    /// enter both. Returns warnings that do not stop the service (a privileged login role,
+    /// privileges PUBLIC still grants them).
     pub async fn self_check(&self) -> Result<Vec<String>, StartupError> {
         let client = self
             .pool
@@ -193,6 +196,10 @@ impl Db {
             .await
             .map_err(|err| StartupError::Pool(err.to_string()))?;
         let mut problems = runtime_role_problems(&client, RUNTIME_ROLE).await?;
+        problems.extend(runtime_role_problems(&client, ANON_ROLE).await?);
+        if problems.is_empty() {
+            problems.extend(separation_problems(&client).await?);
+        }
         let unprotected = client
             .query(
                 "select c.relname,
@@ -237,36 +244,120 @@ impl Db {
         }
         let login = client
             .query_one(
-                "select current_user::text, r.rolsuper or r.rolbypassrls,
-                        pg_catalog.pg_has_role(current_user, $1, 'MEMBER')
+                "select current_user::text, r.rolsuper or r.rolbypassrls
                  from pg_catalog.pg_roles r where r.rolname = current_user",
-                &[&RUNTIME_ROLE],
+                &[],
             )
             .await?;
-        let (login_role, privileged, can_enter): (String, bool, bool) =
-            (login.get(0), login.get(1), login.get(2));
-        if !can_enter {
-            problems.push(format!(
-                "the pool's login role {login_role} cannot SET ROLE {RUNTIME_ROLE}: \
-                 GRANT {RUNTIME_ROLE} TO {login_role}"
-            ));
+        let (login_role, privileged): (String, bool) = (login.get(0), login.get(1));
+        for role in [RUNTIME_ROLE, ANON_ROLE] {
+            let can_enter: bool = client
+                .query_one(
+                    "select exists (select 1 from pg_catalog.pg_roles where rolname = $1)
+                            and pg_catalog.pg_has_role(current_user, $1, 'MEMBER')",
+                    &[&role],
+                )
+                .await?
+                .get(0);
+            if !can_enter {
+                problems.push(format!(
+                    "the pool's login role {login_role} cannot SET ROLE {role}: \
+                     GRANT {role} TO {login_role}"
+                ));
+            }
         }
         if !problems.is_empty() {
             return Err(StartupError::SelfCheck(problems.join("; ")));
         }
-        let mut warnings = Vec::new();
+        let mut warnings = public_privilege_warnings(&client).await?;
         if privileged {
             warnings.push(format!(
                 "the pool logs in as {login_role}, a SUPERUSER or BYPASSRLS role: RLS still applies \
                  inside every transaction (SET LOCAL ROLE {RUNTIME_ROLE}), but a production \
-                 deployment should log in as a NOSUPERUSER NOINHERIT member of {RUNTIME_ROLE}"
+                 deployment should log in as a NOSUPERUSER NOINHERIT member of {RUNTIME_ROLE} \
+                 and {ANON_ROLE} only"
             ));
         }
         Ok(warnings)
     }
 }
 
-/// Why `role` could not serve as the runtime role: it must exist, and be NOSUPERUSER,
+/// Why the two request roles would not be kept apart: the runtime role must not execute any
+/// SECURITY DEFINER function of the schema (they are the pre-authentication entry points, which
+/// read across tenants), and the pre-authentication role must have no privilege on its tables.
+async fn separation_problems(client: &tokio_postgres::Client) -> Result<Vec<String>, StartupError> {
+    let row = client
+        .query_one(
+            "select array(select p.oid::regprocedure::text from pg_catalog.pg_proc p
+                           where p.pronamespace = $1::text::regnamespace and p.prosecdef
+                             and pg_catalog.has_function_privilege($2, p.oid, 'EXECUTE')
+                           order by 1),
+                    array(select c.oid::regclass::text from pg_catalog.pg_class c
+                           where c.relnamespace = $1::text::regnamespace and c.relkind in ('r', 'p')
+                             and (pg_catalog.has_table_privilege($3, c.oid,
+                                      'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+                                  or pg_catalog.has_any_column_privilege($3, c.oid,
+                                      'SELECT, INSERT, UPDATE, REFERENCES'))
+                           order by 1)",
+            &[&APP_SCHEMA, &RUNTIME_ROLE, &ANON_ROLE],
+        )
+        .await?;
+    let (definers, tables): (Vec<String>, Vec<String>) = (row.get(0), row.get(1));
+    let mut problems = Vec::new();
+    if !definers.is_empty() {
+        problems.push(format!(
+            "{RUNTIME_ROLE} can execute the pre-authentication function(s) {}: REVOKE EXECUTE \
+             from it (only {ANON_ROLE} may)",
+            definers.join(", ")
+        ));
+    }
+    if !tables.is_empty() {
+        problems.push(format!(
+            "{ANON_ROLE} has privileges on table(s) {}: it may only execute the \
+             pre-authentication functions",
+            tables.join(", ")
+        ));
+    }
+    Ok(problems)
+}
+
+/// What the request roles still get through PUBLIC that migration V15 revokes: revoking needs
+/// the database's owner (TEMP) or a superuser (functions), so a migration run by another role
+/// leaves them. Warnings, naming what to revoke.
+async fn public_privilege_warnings(
+    client: &tokio_postgres::Client,
+) -> Result<Vec<String>, StartupError> {
+    let mut warnings = Vec::new();
+    for role in [RUNTIME_ROLE, ANON_ROLE] {
+        let row = client
+            .query_one(
+                "select pg_catalog.has_database_privilege($1, pg_catalog.current_database(), 'TEMP'),
+                        array(select f from unnest(array['lo_create(oid)', 'lo_from_bytea(oid,bytea)',
+                                                         'pg_advisory_lock(bigint)',
+                                                         'pg_notify(text,text)']) f
+                               where pg_catalog.has_function_privilege($1, f, 'EXECUTE'))",
+                &[&role],
+            )
+            .await?;
+        let (temp, functions): (bool, Vec<String>) = (row.get(0), row.get(1));
+        if temp {
+            warnings.push(format!(
+                "{role} can create temporary tables in this database: \
+                 REVOKE TEMPORARY ON DATABASE <this database> FROM PUBLIC"
+            ));
+        }
+        if !functions.is_empty() {
+            warnings.push(format!(
+                "{role} can execute {}: run the migrations as a superuser, or REVOKE EXECUTE \
+                 ON these FUNCTIONs FROM PUBLIC",
+                functions.join(", ")
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
+/// Why `role` could not serve as a request role: it must exist, and be NOSUPERUSER,
 /// NOBYPASSRLS, NOLOGIN, a member of no other role (no SET ROLE escape) and own nothing.
 async fn runtime_role_problems(
     client: &tokio_postgres::Client,

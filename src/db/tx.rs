@@ -1,10 +1,12 @@
 //! [`TenantTx`] and [`AnonTx`]: the only ways to run SQL during a request.
 //!
-//! Both are one PostgreSQL transaction whose first statements switch to the runtime role
-//! `tenantry_app` (NOBYPASSRLS) and, for a [`TenantTx`], set `app.org_id`, `app.user_id` and
-//! `app.role` transaction-locally. These statements are not sent when the transaction is
-//! created: they are pipelined with its first query, so setting the tenant context costs no
-//! extra round trip. For a request that is `BEGIN`, `SET LOCAL ROLE tenantry_app` and one
+//! Both are one PostgreSQL transaction whose first statements switch to a role that cannot
+//! bypass RLS: the runtime role `tenantry_app` for a [`TenantTx`], which then sets
+//! `app.org_id`, `app.user_id` and `app.role` transaction-locally; the pre-authentication role
+//! `tenantry_anon` for an [`AnonTx`], which may only call the log-in and refresh functions and
+//! read the migration history (tenant transactions cannot call those functions). These
+//! statements are not sent when the transaction is created: they are pipelined with its first
+//! query, so setting the tenant context costs no extra round trip. For a request that is `BEGIN`, `SET LOCAL ROLE tenantry_app` and one
 //! prepared, bound `SELECT app.enter($1, $2, $3)` that sets the settings with `SET LOCAL`
 //! (which Citus propagates), checks the session and returns the user's current role: no SQL
 //! text is built per request, and each statement is its own message (Citus forwards a
@@ -27,8 +29,11 @@ use crate::domain::{OrgId, Role, UserId};
 use crate::error::AppError;
 use crate::metrics::METRICS;
 
-/// The role every request transaction runs as. It owns nothing and cannot bypass RLS.
+/// The role every tenant transaction runs as. It owns nothing and cannot bypass RLS.
 pub const RUNTIME_ROLE: &str = "tenantry_app";
+/// The role pre-authentication transactions run as (log-in, refresh, readiness): it may
+/// execute the pre-authentication functions and nothing else (migration V15).
+pub const ANON_ROLE: &str = "tenantry_anon";
 
 /// Bind parameters of a statement.
 pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -39,6 +44,8 @@ const BEGIN: &str = "BEGIN";
 const COMMIT: &str = "COMMIT";
 /// `SET LOCAL ROLE` + [`RUNTIME_ROLE`] (a test keeps the two in step).
 const SET_ROLE: &str = "SET LOCAL ROLE tenantry_app";
+/// `SET LOCAL ROLE` + [`ANON_ROLE`].
+const SET_ANON_ROLE: &str = "SET LOCAL ROLE tenantry_anon";
 
 /// How a transaction's context is set, ahead of its first query (after BEGIN and the role).
 enum Setup {
@@ -48,9 +55,13 @@ enum Setup {
         user: Uuid,
         session: Uuid,
     },
-    /// Sign-up and log-in (no session to check yet) and pre-authentication: these fixed
-    /// `SET LOCAL` statements, built only from typed values.
-    Statements(Vec<String>),
+    /// Sign-up and log-in (no session to check yet), as [`RUNTIME_ROLE`], and
+    /// pre-authentication, as [`ANON_ROLE`] without any statement: the role switch
+    /// `role` then these fixed `SET LOCAL` statements, built only from typed values.
+    Statements {
+        role: &'static str,
+        statements: Vec<String>,
+    },
 }
 
 /// Where a transaction is in its life.
@@ -268,7 +279,11 @@ async fn pipelined(
             committed,
         });
     };
-    let opening = try_join_all([BEGIN, SET_ROLE].map(|statement| client.simple_query(statement)));
+    let role = match &setup {
+        Setup::Session { .. } => SET_ROLE,
+        Setup::Statements { role, .. } => role,
+    };
+    let opening = try_join_all([BEGIN, role].map(|statement| client.simple_query(statement)));
     match setup {
         Setup::Session { org, user, session } => {
             let chain = async {
@@ -295,7 +310,7 @@ async fn pipelined(
                 committed,
             })
         }
-        Setup::Statements(statements) => {
+        Setup::Statements { statements, .. } => {
             let settings = try_join_all(statements.iter().map(|s| client.simple_query(s)));
             let statement = async {
                 let statement = client.prepare_cached(sql.text()).await?;
@@ -392,11 +407,14 @@ impl TenantTx {
     /// A transaction that creates the principal's session (sign-up, log-in): there is no
     /// session to check yet, and the role was just read from the database by the caller.
     pub(crate) fn begin_new_session(client: Object, principal: &Principal) -> Self {
-        let setup = Setup::Statements(vec![
-            format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
-            format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
-            format!("SET LOCAL app.role = '{}'", principal.role().as_str()),
-        ]);
+        let setup = Setup::Statements {
+            role: SET_ROLE,
+            statements: vec![
+                format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
+                format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
+                format!("SET LOCAL app.role = '{}'", principal.role().as_str()),
+            ],
+        };
         let mut inner = Tx::new(client, setup);
         inner.role = Some(principal.role());
         Self {
@@ -462,8 +480,9 @@ impl TenantTx {
     }
 }
 
-/// A transaction with no tenant context, for the pre-authentication `SECURITY DEFINER`
-/// functions only (log-in). RLS shows it no row of any tenant table.
+/// A transaction with no tenant context, as [`ANON_ROLE`], for the pre-authentication
+/// `SECURITY DEFINER` functions only (log-in, refresh) and readiness. It has no privilege on
+/// any tenant table.
 #[must_use = "a transaction that is not committed is rolled back"]
 pub struct AnonTx {
     inner: Tx,
@@ -472,7 +491,13 @@ pub struct AnonTx {
 impl AnonTx {
     pub(crate) fn begin(client: Object) -> Self {
         Self {
-            inner: Tx::new(client, Setup::Statements(Vec::new())),
+            inner: Tx::new(
+                client,
+                Setup::Statements {
+                    role: SET_ANON_ROLE,
+                    statements: Vec::new(),
+                },
+            ),
         }
     }
 
@@ -490,7 +515,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_role_switch_names_the_runtime_role() {
+    fn the_role_switches_name_the_roles() {
         assert_eq!(SET_ROLE, format!("SET LOCAL ROLE {RUNTIME_ROLE}"));
+        assert_eq!(SET_ANON_ROLE, format!("SET LOCAL ROLE {ANON_ROLE}"));
     }
 }

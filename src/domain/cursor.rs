@@ -18,8 +18,11 @@ use super::OrgId;
 use super::text::{SpecText, TextSpec};
 
 const TAG_LEN: usize = 16;
-/// Cursors longer than this are not ours (the longest sort key is a 200-character name).
-pub const MAX_CURSOR_LEN: usize = 1100;
+/// The longest sort key a cursor carries: the database's bound on a project's `name_key`
+/// (`ck_projects_name_key`).
+pub const MAX_KEY_BYTES: usize = 1024;
+/// Cursors longer than this are not ours: an id, the longest key and the tag, in base64url.
+pub const MAX_CURSOR_LEN: usize = (16 + MAX_KEY_BYTES + TAG_LEN).div_ceil(3) * 4;
 /// The shortest cursor: an id and a tag, base64url-encoded without padding.
 pub const MIN_CURSOR_LEN: usize = (16 + TAG_LEN) * 4 / 3 + 1;
 /// The spec's pattern for cursors: the unpadded base64url alphabet.
@@ -154,6 +157,18 @@ mod tests {
             None,
             "other key"
         );
+    }
+
+    #[test]
+    fn a_cursor_with_the_longest_key_fits_the_limit() {
+        let org = OrgId::generate();
+        let position = Position {
+            id: Uuid::now_v7(),
+            key: Some("\u{10FFFF}".repeat(MAX_KEY_BYTES / 4)),
+        };
+        let cursor = key().encode(org, "projects:name", &position);
+        assert!(cursor.len() <= MAX_CURSOR_LEN, "{}", cursor.len());
+        assert_eq!(key().decode(org, "projects:name", &cursor), Some(position));
     }
 
     #[test]

@@ -7,13 +7,14 @@ mod ids;
 mod model;
 mod text;
 
-pub use cursor::{Cursor, CursorKey, Position};
+pub use cursor::{Cursor, CursorKey, MAX_CURSOR_LEN, Position};
 pub use ids::{OrgId, ProjectId, SessionId, UserId};
 pub use model::{Organization, Project, ProjectOrder, Session, User};
 pub use text::{
-    DESCRIPTION_PATTERN, Description, DisplayName, EMAIL_PATTERN, Email, IdempotencyKey,
-    NAME_PATTERN, NAME_PREFIX_PATTERN, NamePrefix, OrgName, OrgSlug, Password, ProjectName,
-    SpecText, TextSpec,
+    DESCRIPTION_PATTERN, DESCRIPTION_RULE, Description, DisplayName, EMAIL_PATTERN, EMAIL_RULE,
+    Email, HIDDEN_IN_FREE_TEXT, INVISIBLE, INVISIBLE_RULE, IdempotencyKey, NAME_PATTERN,
+    NAME_PREFIX_PATTERN, NAME_RULE, NamePrefix, OrgName, OrgSlug, PATTERN_RULES, Password,
+    ProjectName, SpecText, TextSpec, is_hidden_in_free_text, is_invisible,
 };
 
 use std::fmt;

@@ -16,25 +16,45 @@ pub(crate) struct LoginCandidate {
     pub role: Role,
 }
 
+/// What the log-in lookup found for an organization slug and an email.
+pub(crate) struct LoginLookup {
+    /// The email's key as the database computed it (`app.text_key`): the account's identity
+    /// for rate limiting, known whether or not the account exists.
+    pub account_key: String,
+    pub candidate: Option<LoginCandidate>,
+}
+
 pub(crate) async fn login_lookup(
     tx: &mut AnonTx,
     org_slug: &str,
     email: &str,
-) -> Result<Option<LoginCandidate>, AppError> {
+) -> Result<LoginLookup, AppError> {
     let rows = tx
         .query(&sql!("auth/login_lookup.sql"), &[&org_slug, &email])
         .await?;
-    let Some(row) = rows.first() else {
-        return Ok(None);
+    let [row] = rows.as_slice() else {
+        return Err(AppError::internal(
+            "the log-in lookup returns exactly one row",
+        ));
+    };
+    let account_key = col(row, "account_key")?;
+    let Some(user_id) = col::<Option<uuid::Uuid>>(row, "user_id")? else {
+        return Ok(LoginLookup {
+            account_key,
+            candidate: None,
+        });
     };
     let role: &str = col(row, "role")?;
-    Ok(Some(LoginCandidate {
-        org_id: OrgId::from_uuid(col(row, "org_id")?),
-        user_id: UserId::from_uuid(col(row, "user_id")?),
-        password_hash: col(row, "password_hash")?,
-        role: Role::parse(role)
-            .ok_or_else(|| AppError::internal(format!("unknown role {role:?} in users")))?,
-    }))
+    Ok(LoginLookup {
+        account_key,
+        candidate: Some(LoginCandidate {
+            org_id: OrgId::from_uuid(col(row, "org_id")?),
+            user_id: UserId::from_uuid(user_id),
+            password_hash: col(row, "password_hash")?,
+            role: Role::parse(role)
+                .ok_or_else(|| AppError::internal(format!("unknown role {role:?} in users")))?,
+        }),
+    })
 }
 
 /// What exchanging a refresh token did.

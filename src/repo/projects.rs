@@ -31,10 +31,6 @@ impl TryFrom<&Row> for Project {
     }
 }
 
-fn projects(rows: Vec<Row>) -> Result<Vec<Project>, AppError> {
-    rows.iter().map(Project::try_from).collect()
-}
-
 pub(crate) struct NewProject<'a> {
     pub id: ProjectId,
     pub name: &'a str,
@@ -64,8 +60,8 @@ fn list_sql(order: ProjectOrder) -> Sql {
 pub(crate) struct Filter<'a> {
     pub status: Option<ProjectStatus>,
     pub owner_id: Option<UserId>,
-    /// A LIKE pattern for `lower(name)`, already escaped.
-    pub name_like: Option<&'a str>,
+    /// Names whose key starts with this prefix's key (the database computes both keys).
+    pub name_prefix: Option<&'a str>,
     pub include_deleted: bool,
 }
 
@@ -113,13 +109,15 @@ pub(crate) async fn get_any(tx: &mut TenantTx, id: ProjectId) -> Result<Option<P
     one(tx, sql!("projects/get_any.sql"), id).await
 }
 
+/// A page of projects, each with its sort key (`name_key`) as the database computed it: the
+/// next page's cursor carries that key back, so the service never computes one.
 pub(crate) async fn list(
     tx: &mut TenantTx,
     order: ProjectOrder,
     filter: &Filter<'_>,
     after: Option<(Uuid, Option<String>)>,
     limit: i64,
-) -> Result<Vec<Project>, AppError> {
+) -> Result<Vec<(Project, String)>, AppError> {
     let org_id = *tx.org_id().as_uuid();
     let status = filter.status.map(ProjectStatus::as_str);
     let owner = filter.owner_id.map(|id| *id.as_uuid());
@@ -134,7 +132,7 @@ pub(crate) async fn list(
                 &org_id,
                 &status,
                 &owner,
-                &filter.name_like,
+                &filter.name_prefix,
                 &filter.include_deleted,
                 &after_id,
                 &after_key,
@@ -142,7 +140,9 @@ pub(crate) async fn list(
             ],
         )
         .await?;
-    projects(rows)
+    rows.iter()
+        .map(|row| Ok((Project::try_from(row)?, col(row, "name_key")?)))
+        .collect()
 }
 
 pub(crate) async fn update(

@@ -79,22 +79,33 @@ pub(crate) async fn login(
     password: &str,
     client: &ClientInfo,
 ) -> Result<Issued, AppError> {
-    if let Err(limited) = state.limits.check_login(client.ip, org_slug, email) {
+    let rate_limited = || {
         METRICS
             .logins
             .get_or_create(&OutcomeLabels {
                 outcome: "rate_limited",
             })
             .inc();
+    };
+    if let Err(limited) = state.limits.check_login_client(client.ip) {
+        rate_limited();
         return Err(limited);
     }
     let candidate = match (OrgSlug::parse(org_slug), Email::parse(email)) {
         (Ok(slug), Ok(email)) => {
             let mut tx = state.db.anon_tx().await?;
-            let candidate =
-                repo::auth::login_lookup(&mut tx, slug.as_str(), email.as_str()).await?;
+            let found = repo::auth::login_lookup(&mut tx, slug.as_str(), email.as_str()).await?;
             tx.commit().await?;
-            candidate
+            // The account's budget is counted before the password is verified, by the key the
+            // database matched with (every spelling of an address shares it).
+            if let Err(limited) = state
+                .limits
+                .check_login_account(slug.as_str(), &found.account_key)
+            {
+                rate_limited();
+                return Err(limited);
+            }
+            found.candidate
         }
         // Malformed input cannot match a user, but still costs a verification.
         _ => None,

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::auth::jwt::TokenService;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::PasswordHasher;
+use crate::auth::refresh::SuccessorKey;
 use crate::db::{Db, TenantTx};
 use crate::domain::{CursorKey, OrgId, Position, Role};
 use crate::error::AppError;
@@ -124,13 +125,15 @@ pub(crate) fn authorized<T>(
     }
 }
 
-/// Session lifetimes.
-#[derive(Clone, Copy, Debug)]
+/// Session lifetimes and refresh-token rotation.
+#[derive(Clone, Debug)]
 pub struct SessionPolicy {
     /// Absolute lifetime of a session; refreshing does not extend it.
     pub ttl: Duration,
-    /// How long the token replaced by a refresh is still accepted.
+    /// How long after a rotation the token it replaced still refreshes, to the same successor.
     pub refresh_grace: Duration,
+    /// Derives each refresh token's successor.
+    pub successors: SuccessorKey,
 }
 
 /// How many times a transaction that failed with a serialization failure or a deadlock

@@ -1,7 +1,9 @@
-//! Projects, the example business resource: everyone reads the organization's projects;
-//! members create and edit their own; owners and admins everything, including removed ones.
-//! Concurrency control by version (`If-Match`), idempotent creates, soft delete and restore.
-//! The same rules hold in the database (RLS policies of migration V7).
+//! Projects, the example business resource: everyone reads the organization's live projects;
+//! members create, edit, remove and restore their own, and see their own removed ones; owners
+//! and admins all of that for every project. Whoever may remove a project may restore it and
+//! see it while removed. A project's new owner must be a live user (the database's foreign
+//! key settles it). Concurrency control by version (`If-Match`), idempotent creates, soft
+//! delete and restore. The same rules hold in the database (RLS policies of V7 and V14).
 
 use super::idempotency::{self, Begun, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
@@ -122,19 +124,6 @@ pub(crate) async fn get(
     project.ok_or(AppError::NotFound)
 }
 
-/// Escapes LIKE's wildcards so a prefix matches literally.
-fn like_prefix(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.to_lowercase().chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 pub(crate) async fn list(
     state: &AppState,
     principal: &Principal,
@@ -147,11 +136,10 @@ pub(crate) async fn list(
         query.order, query.status, query.owner_id, query.name_prefix, query.include_deleted
     );
     let after = decode_cursor(state, principal.org_id(), &list, query.cursor)?;
-    let name_like = query.name_prefix.map(like_prefix);
     let filter = Filter {
         status: query.status,
         owner_id: query.owner_id,
-        name_like: name_like.as_deref(),
+        name_prefix: query.name_prefix,
         include_deleted: query.include_deleted,
     };
     let mut tx = state.db.tenant_tx(principal).await?;
@@ -164,24 +152,22 @@ pub(crate) async fn list(
         i64::from(limit) + 1,
     )
     .await?;
-    if query.include_deleted && !manages(tx.role()?) {
-        return Err(AppError::forbidden(
-            "only owners and admins list removed projects",
-        ));
-    }
+    // With include_deleted, RLS shows a member only their own removed projects.
     tx.commit().await?;
     let by_name = matches!(query.order, ProjectOrder::Name | ProjectOrder::NameDesc);
-    Ok(paginate(
+    let (rows, next) = paginate(
         state,
         principal.org_id(),
         &list,
         rows,
         limit,
-        |p| Position {
+        |(p, name_key)| Position {
             id: *p.id.as_uuid(),
-            key: by_name.then(|| p.name.to_lowercase()),
+            // The database's key, as the list returned it.
+            key: by_name.then(|| name_key.clone()),
         },
-    ))
+    );
+    Ok((rows.into_iter().map(|(p, _)| p).collect(), next))
 }
 
 /// Locks the live project and checks the caller may edit it and the precondition holds.
@@ -248,8 +234,9 @@ pub(crate) async fn delete(
     .await
 }
 
-/// Restores a removed project (owners and admins); a live one is returned as it is. 409
-/// `PROJECT_NAME_TAKEN` when a live project took its name meanwhile.
+/// Restores a removed project (members their own, owners and admins any: who may remove it);
+/// a live one is returned as it is. 409 `PROJECT_NAME_TAKEN` when a live project took its name
+/// meanwhile. Another member's removed project is not visible to a member: 404.
 pub(crate) async fn restore(
     state: &AppState,
     principal: &Principal,
@@ -257,13 +244,16 @@ pub(crate) async fn restore(
 ) -> Result<Project, AppError> {
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
-        let project = projects::get_any(&mut tx, id).await?;
-        if !manages(tx.role()?) {
-            return Err(AppError::forbidden(
-                "only owners and admins restore projects",
-            ));
-        }
-        let project = project.ok_or(AppError::NotFound)?;
+        let Some(project) = projects::get_any(&mut tx, id).await? else {
+            // Like lock_for_edit: a live project of someone else is visible but not theirs
+            // (403); anything else is not found.
+            let visible = projects::get(&mut tx, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            authorize_edit(tx.role()?, principal.user_id(), &visible, None)?;
+            return Err(AppError::NotFound);
+        };
+        authorize_edit(tx.role()?, principal.user_id(), &project, None)?;
         if project.deleted_at.is_none() {
             // Restoring a live project changes nothing: restore is idempotent.
             tx.commit().await?;
@@ -276,15 +266,4 @@ pub(crate) async fn restore(
         Ok(project)
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn name_prefixes_match_literally() {
-        assert_eq!(like_prefix("Web"), "web%");
-        assert_eq!(like_prefix("50%_off\\"), "50\\%\\_off\\\\%");
-    }
 }

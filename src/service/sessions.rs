@@ -58,9 +58,10 @@ pub(crate) async fn open(
     Ok((refresh.encode(), expires_at))
 }
 
-/// Exchanges a refresh token for a new access token and a new refresh token. The old one is
-/// invalidated; presenting an already-exchanged one revokes the whole session (RFC 9700
-/// section 4.14.2) unless it is the one just replaced, within the grace window.
+/// Exchanges a refresh token for a new access token and its successor refresh token. The old
+/// one is invalidated; presenting an already-exchanged one revokes the whole session (RFC 9700
+/// section 4.14.2) unless it is the one just replaced, within the grace window: then the same
+/// successor is handed out again (the successor is derived from the presented token).
 #[tracing::instrument(skip_all)]
 pub(crate) async fn refresh(
     state: &AppState,
@@ -71,7 +72,7 @@ pub(crate) async fn refresh(
     state
         .limits
         .check_refresh(client.ip, presented.org_id, presented.session_id)?;
-    let next = RefreshToken::generate(presented.org_id, presented.session_id);
+    let next = presented.successor(&state.sessions.successors);
     let mut tx = state.db.anon_tx().await?;
     let rotation = repo::auth::rotate_refresh_token(
         &mut tx,

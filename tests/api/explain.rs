@@ -160,7 +160,7 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
     let (name, email, role, status) = ("Name", "x@org42.test", "member", "active");
     let body = serde_json::json!({});
     let (secs, status_code) = (60.0f64, 201i32);
-    let like = "proj%";
+    let prefix = "Proj";
     let after_name = Some("project 7".to_owned());
 
     let cases: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = vec![
@@ -215,7 +215,7 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
         (
             "projects/list_by_name.sql",
             vec![
-                &org, &no_text, &missing, &like, &no, &missing, &no_text, &limit,
+                &org, &no_text, &missing, &prefix, &no, &missing, &no_text, &limit,
             ],
         ),
         (

@@ -48,6 +48,34 @@ async fn an_account_under_attack_is_rate_limited_with_retry_after() {
     app.add_user(&owner, "other@acme.test", "member").await;
 }
 
+/// The account budget is keyed by the database's key of the email (the one log-in matches
+/// with), so spellings that reach one account share one budget, and an unknown account is
+/// limited exactly like a known one (the limit reveals nothing).
+#[tokio::test]
+async fn every_spelling_of_an_email_shares_one_account_budget_when_guessing() {
+    let app = limited_app(3, 1000).await;
+    let owner = app.signup("acme").await;
+    app.as_user(&owner)
+        .post("/v1/users")
+        .json(json!({"email": "ασ@acme.test", "display_name": "As", "password": PASSWORD}))
+        .send()
+        .await
+        .assert_status(201);
+
+    for (account, spellings) in [
+        ("known", ["ΑΣ@acme.test", "ασ@acme.test"]),
+        ("unknown", ["ΝΟΣ@acme.test", "νοσ@acme.test"]),
+    ] {
+        for attempt in 0..3 {
+            app.login("acme", spellings[attempt % 2], "guess guess guess")
+                .await
+                .assert_error(401, "INVALID_CREDENTIALS");
+        }
+        let limited = app.login("acme", spellings[1], "guess guess guess").await;
+        assert_eq!(limited.status, 429, "{account}: {}", limited.text);
+    }
+}
+
 #[tokio::test]
 async fn one_client_address_is_rate_limited_across_accounts() {
     let app = limited_app(1000, 4).await;

@@ -73,11 +73,146 @@ async fn the_self_check_passes_on_a_migrated_database() {
     let db = TestDb::new().await;
     let pool = Db::new(&settings_for(&db).db_config()).expect("pool");
     let warnings = pool.self_check().await.expect("self-check passes");
-    // The test cluster logs in as a superuser: the check says so.
+    // The test cluster logs in as a superuser: the check says so, and only that.
     assert!(
         warnings.iter().any(|w| w.contains("SUPERUSER")),
         "{warnings:?}"
     );
+    assert_eq!(
+        warnings.len(),
+        1,
+        "PUBLIC's privileges are revoked: {warnings:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_self_check_warns_when_public_still_grants_what_the_request_roles_need_not_have() {
+    let db = TestDb::new().await;
+    db.superuser()
+        .await
+        .batch_execute(&format!(
+            "grant temporary on database \"{}\" to public;
+             grant execute on function lo_create(oid), pg_notify(text, text) to public;",
+            db.name
+        ))
+        .await
+        .expect("grant");
+
+    let warnings = Db::new(&settings_for(&db).db_config())
+        .expect("pool")
+        .self_check()
+        .await
+        .expect("warnings do not stop the service");
+
+    for expected in [
+        "tenantry_app can create temporary tables",
+        "tenantry_anon can create temporary tables",
+        "tenantry_app can execute lo_create(oid), pg_notify(text,text)",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.contains(expected)),
+            "{expected}: {warnings:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_self_check_refuses_a_runtime_role_that_can_call_the_pre_authentication_functions() {
+    let db = TestDb::new().await;
+    db.superuser()
+        .await
+        .batch_execute(
+            "grant execute on function app.login_lookup(text, text) to tenantry_app;
+             grant select (slug) on app.organizations to tenantry_anon;",
+        )
+        .await
+        .expect("grant");
+
+    let err = Db::new(&settings_for(&db).db_config())
+        .expect("pool")
+        .self_check()
+        .await
+        .expect_err("the roles are no longer kept apart");
+
+    let message = err.to_string();
+    assert!(
+        message.contains("tenantry_app can execute the pre-authentication function(s) app.login_lookup(text,text)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("tenantry_anon has privileges on table(s) app.organizations"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn the_self_check_refuses_a_login_role_that_cannot_enter_the_pre_authentication_role() {
+    let db = TestDb::new().await;
+    let client = db.superuser().await;
+    let login = ScratchRole::create(&client, "login noinherit in role tenantry_app").await;
+    let mut settings = settings_for(&db);
+    settings.database_url.user(&login.name);
+
+    let err = Db::new(&settings.db_config())
+        .expect("pool")
+        .self_check()
+        .await
+        .expect_err("the login role must be able to enter both roles");
+
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!(
+            "{} cannot SET ROLE tenantry_anon: GRANT tenantry_anon TO {}",
+            login.name, login.name
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("SET ROLE tenantry_app"), "{message}");
+}
+
+/// Tenant transactions cannot reach the pre-authentication functions, which read across
+/// tenants; the pre-authentication role can, and reads no table itself.
+#[tokio::test]
+async fn only_the_pre_authentication_role_calls_the_pre_authentication_functions() {
+    let db = TestDb::new().await;
+    let client = db.superuser().await;
+    for (role, statement) in [
+        (
+            "tenantry_app",
+            "select * from app.login_lookup('acme', 'a@acme.test')",
+        ),
+        (
+            "tenantry_app",
+            "select * from app.rotate_refresh_token(gen_random_uuid(), gen_random_uuid(), '', '', '0 s')",
+        ),
+        ("tenantry_anon", "select count(*) from app.users"),
+        ("tenantry_anon", "select count(*) from app.organizations"),
+        (
+            "tenantry_anon",
+            "select app.enter(gen_random_uuid(), gen_random_uuid(), gen_random_uuid())",
+        ),
+    ] {
+        client
+            .batch_execute(&format!("begin; set local role {role}"))
+            .await
+            .expect("begin");
+        let err = client.batch_execute(statement).await.expect_err("refused");
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{role}: {statement}: {err}"
+        );
+        client.batch_execute("rollback").await.expect("rollback");
+    }
+    client
+        .batch_execute(
+            "begin; set local role tenantry_anon;
+             select * from app.login_lookup('acme', 'a@acme.test');
+             select max(version) from refinery_schema_history;
+             rollback;",
+        )
+        .await
+        .expect("the pre-authentication role calls them");
 }
 
 #[tokio::test]
@@ -152,7 +287,8 @@ async fn the_login_lookup_function_is_narrow() {
             "select p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner)::text,
                     has_function_privilege('public', p.oid, 'execute'),
                     has_function_privilege('tenantry_app', p.oid, 'execute'),
-                    pg_get_function_result(p.oid)
+                    pg_get_function_result(p.oid),
+                    has_function_privilege('tenantry_anon', p.oid, 'execute')
                from pg_proc p join pg_namespace n on n.oid = p.pronamespace
               where n.nspname = 'app' and p.proname = 'login_lookup'",
             &[],
@@ -164,7 +300,14 @@ async fn the_login_lookup_function_is_narrow() {
     assert_eq!(config, ["search_path=pg_catalog, pg_temp"]);
     assert_eq!(row.get::<_, String>(2), "tenantry_auth");
     assert!(!row.get::<_, bool>(3), "PUBLIC must not execute it");
-    assert!(row.get::<_, bool>(4), "the runtime role executes it");
+    assert!(
+        !row.get::<_, bool>(4),
+        "the runtime role must not execute it"
+    );
+    assert!(
+        row.get::<_, bool>(6),
+        "the pre-authentication role executes it"
+    );
     assert_eq!(
         row.get::<_, String>(5),
         "TABLE(org_id uuid, user_id uuid, password_hash text, role text)"
@@ -209,6 +352,9 @@ async fn the_runtime_role_check_refuses_bypassing_or_escaping_roles() {
     pool.check_runtime_role("tenantry_app")
         .await
         .expect("the real runtime role passes");
+    pool.check_runtime_role("tenantry_anon")
+        .await
+        .expect("the real pre-authentication role passes");
 
     let cases = [
         ("nologin bypassrls", "BYPASSRLS"),

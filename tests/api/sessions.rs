@@ -92,28 +92,65 @@ async fn concurrent_refreshes_of_one_token_cannot_both_succeed_outside_the_grace
     );
 }
 
+/// Several tabs refreshing with one token inside the grace window all get the same successor:
+/// however many and however concurrent, none of them revokes the session.
 #[tokio::test]
-async fn inside_the_grace_window_the_replaced_token_still_refreshes_once_more() {
+async fn eight_concurrent_refreshes_of_one_token_in_the_grace_window_all_get_one_successor() {
     let app = TestApp::spawn().await; // default grace: 10 s
     let owner = app.signup("acme").await;
 
-    let (a, b) = tokio::join!(app.refresh(&owner.refresh_token), async {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        app.refresh(&owner.refresh_token).await
-    });
+    let attempts =
+        futures_util::future::join_all((0..8).map(|_| app.refresh(&owner.refresh_token))).await;
 
-    a.assert_status(200);
-    b.assert_status(200);
-    // Both tabs keep working sessions.
-    app.refresh(&a.str("/refresh_token"))
+    for attempt in &attempts {
+        attempt.assert_status(200);
+    }
+    let successor = attempts[0].str("/refresh_token");
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a.str("/refresh_token") == successor),
+        "one successor for all"
+    );
+    for attempt in &attempts {
+        app.me(&with_tokens(&owner, attempt))
+            .await
+            .assert_status(200);
+    }
+    // Later in the window, still the same successor.
+    let again = app.refresh(&owner.refresh_token).await;
+    again.assert_status(200);
+    assert_eq!(again.str("/refresh_token"), successor);
+
+    // Once the successor itself is exchanged, the old token is reuse: the session ends.
+    let next = app.refresh(&successor).await;
+    next.assert_status(200);
+    app.refresh(&owner.refresh_token)
         .await
-        .assert_status(200);
-    let me = app
-        .get("/v1/me")
-        .bearer(&b.str("/access_token"))
-        .send()
-        .await;
-    me.assert_status(200);
+        .assert_error(401, "REFRESH_TOKEN_REUSED");
+    app.refresh(&next.str("/refresh_token"))
+        .await
+        .assert_error(401, "REFRESH_TOKEN_INVALID");
+}
+
+/// After the grace window, presenting the replaced token is reuse and ends the session.
+#[tokio::test]
+async fn the_replaced_token_after_the_grace_window_revokes_the_session() {
+    let db = TestDb::new().await;
+    let mut settings = settings_for(&db);
+    settings.refresh_grace_secs = 1;
+    let app = TestApp::spawn_with(db, settings).await;
+    let owner = app.signup("acme").await;
+    let first = app.refresh(&owner.refresh_token).await;
+    first.assert_status(200);
+    let current = with_tokens(&owner, &first);
+
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+
+    app.refresh(&owner.refresh_token)
+        .await
+        .assert_error(401, "REFRESH_TOKEN_REUSED");
+    app.me(&current).await.assert_error(401, "SESSION_REVOKED");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use proptest::test_runner::TestCaseError;
 use serde_json::Value;
 use tenantry::domain::{
     Cursor, Description, DisplayName, Email, IdempotencyKey, NamePrefix, OrgName, OrgSlug,
-    Password, ProjectName, SpecText,
+    Password, ProjectName, SpecText, is_hidden_in_free_text, is_invisible,
 };
 
 static SPEC: LazyLock<Value> = LazyLock::new(|| {
@@ -163,13 +163,28 @@ fn agree(kind: &str, value: &str) -> Result<(), TestCaseError> {
             "{} is not a bounded string in the spec: {schema}",
             label(*place)
         );
-        prop_assert_eq!(
-            spec_accepts(schema, value),
-            rule(value),
-            "{}: the spec and the parser disagree on {:?}",
-            label(*place),
-            value
-        );
+        // Beyond the Basic Multilingual Plane the patterns name no code point (ECMAScript
+        // reads one in a class only with the `u` flag): there they may accept what the parser
+        // refuses, never the other way round.
+        let beyond_the_patterns = value
+            .chars()
+            .any(|c| c > '\u{FFFF}' && (is_invisible(c) || is_hidden_in_free_text(c)));
+        if beyond_the_patterns {
+            prop_assert!(
+                !rule(value) || spec_accepts(schema, value),
+                "{}: the parser accepts what the spec refuses: {:?}",
+                label(*place),
+                value
+            );
+        } else {
+            prop_assert_eq!(
+                spec_accepts(schema, value),
+                rule(value),
+                "{}: the spec and the parser disagree on {:?}",
+                label(*place),
+                value
+            );
+        }
     }
     prop_assert!(matched, "no field of kind {}", kind);
     Ok(())

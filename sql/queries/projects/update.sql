@@ -1,9 +1,9 @@
 -- Changes the given fields of one live project; NULL keeps a field. The version is bumped by
--- a trigger. $1 org_id uuid, $2 id uuid, $3 name text, $4 description text,
--- $5 owner_id uuid, $6 status text. Returns the project, or no row.
+-- a trigger. $1 org_id uuid, $2 id uuid, $3 name text, $4 description text (both stored in
+-- NFC), $5 owner_id uuid, $6 status text. Returns the project, or no row.
 update app.projects
-set name = coalesce($3, name),
-    description = coalesce($4, description),
+set name = coalesce(normalize($3, NFC), name),
+    description = coalesce(normalize($4, NFC), description),
     owner_id = coalesce($5, owner_id),
     status = coalesce($6, status)
 where org_id = $1 and id = $2 and deleted_at is null

@@ -150,12 +150,20 @@ impl TestDb {
         let template = template().await;
         let name = format!("t_{}_{}", now_secs(), uuid::Uuid::now_v7().simple());
         let admin = connect(&admin_config()).await;
+        // CREATE DATABASE does not copy a template's database privileges: restate what
+        // migration V15 revokes on the database itself, as it did on the template.
         admin
             .batch_execute(&format!(
                 "create database \"{name}\" template \"{template}\""
             ))
             .await
             .expect("clone the template");
+        admin
+            .batch_execute(&format!(
+                "revoke temporary on database \"{name}\" from public"
+            ))
+            .await
+            .expect("restate the database's privileges");
         let mut config = admin_config();
         config.dbname(&name);
         Self {

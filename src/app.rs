@@ -11,7 +11,7 @@ use poem::listener::TcpAcceptor;
 
 use crate::api;
 use crate::auth::jwt::TokenService;
-use crate::auth::limits::RateLimits;
+use crate::auth::limits::{Quotas, RateLimits};
 use crate::auth::password::PasswordHasher;
 use crate::auth::refresh::SuccessorKey;
 use crate::config::{ConfigError, Settings};
@@ -80,8 +80,11 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
         tracing::warn!("{warning}");
     }
     tracing::info!("row-level security self-check passed");
-    let hasher = PasswordHasher::new(settings.password_hash_concurrency())
-        .map_err(|err| RunError::Hasher(err.to_string()))?;
+    let hasher = PasswordHasher::new(
+        settings.password_hash_concurrency(),
+        settings.password_hash_queue as usize,
+    )
+    .map_err(|err| RunError::Hasher(err.to_string()))?;
     Ok(AppState {
         db,
         tokens: Arc::new(TokenService::with_previous_keys(
@@ -98,10 +101,12 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             successors: SuccessorKey::derive(&jwt_secret),
         },
         cursors: CursorKey::derive(&jwt_secret),
-        limits: Arc::new(RateLimits::new(
-            settings.account_attempts_per_minute,
-            settings.client_attempts_per_minute,
-        )),
+        limits: Arc::new(RateLimits::new(Quotas {
+            per_account: settings.account_attempts_per_minute,
+            per_client: settings.client_attempts_per_minute,
+            signups_per_hour: settings.signups_per_hour,
+            refresh_failures_per_minute: settings.refresh_failures_per_minute,
+        })),
     })
 }
 

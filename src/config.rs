@@ -173,12 +173,14 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub db_startup_timeout_ms: u64,
 
-    /// When set, `GET /metrics` requires `Authorization: Bearer <this token>`.
-    #[arg(long, env = "TENANTRY_METRICS_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    /// When set, `GET /metrics` requires `Authorization: Bearer <this token>`. Letters,
+    /// digits and `-._~+/` only (a bearer token's alphabet), at least 16 of them.
+    #[arg(long, env = "TENANTRY_METRICS_TOKEN", value_parser = parse_bearer_secret, hide_env_values = true)]
     pub metrics_token: Option<SecretString>,
 
     /// Log-in attempts a minute for one account (organization slug and email), and refreshes
-    /// a minute for one session; more get 429 `RATE_LIMITED` with `Retry-After`.
+    /// a minute for one session (counted once the refresh token verifies); more get 429
+    /// `RATE_LIMITED` with `Retry-After`.
     #[arg(long, env = "TENANTRY_ACCOUNT_ATTEMPTS_PER_MINUTE", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub account_attempts_per_minute: u32,
@@ -188,6 +190,18 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_CLIENT_ATTEMPTS_PER_MINUTE", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub client_attempts_per_minute: u32,
+
+    /// Failed refreshes (tokens that do not verify, or were already used) a minute from one
+    /// client address; past it, failures answer 429 `RATE_LIMITED` with `Retry-After`.
+    #[arg(long, env = "TENANTRY_REFRESH_FAILURES_PER_MINUTE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub refresh_failures_per_minute: u32,
+
+    /// Sign-ups an hour from one client address (each costs an argon2id hash); more get 429
+    /// `RATE_LIMITED` with `Retry-After`.
+    #[arg(long, env = "TENANTRY_SIGNUPS_PER_HOUR", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub signups_per_hour: u32,
 
     /// Absolute lifetime of a session (a refresh-token family), in seconds; refreshing does not
     /// extend it.
@@ -217,6 +231,13 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_PASSWORD_HASH_CONCURRENCY",
           value_parser = clap::value_parser!(u32).range(1..=256))]
     pub password_hash_concurrency: Option<u32>,
+
+    /// How many argon2id computations may wait for one of the
+    /// TENANTRY_PASSWORD_HASH_CONCURRENCY slots; when that many wait, more are refused at once
+    /// with 503 `OVERLOADED` and `Retry-After` instead of queueing without bound.
+    #[arg(long, env = "TENANTRY_PASSWORD_HASH_QUEUE", default_value_t = 32,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub password_hash_queue: u32,
 
     /// Log format; defaults to `json` in production and `text` otherwise. Levels come from
     /// RUST_LOG (default `info`).
@@ -337,6 +358,16 @@ fn parse_secret(value: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(value.to_owned()))
 }
 
+/// A secret that clients send as `Authorization: Bearer <secret>`: a header with any other
+/// character cannot be read (400), so such a secret would lock everyone out.
+fn parse_bearer_secret(value: &str) -> Result<SecretString, String> {
+    let alphabet = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
+    if value.len() < 16 || !value.bytes().all(alphabet) {
+        return Err("must be at least 16 characters of A-Z, a-z, 0-9 and -._~+/".into());
+    }
+    parse_secret(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +390,14 @@ mod tests {
         let second = settings.resolve_jwt_secret().expect("generated");
         assert!(first.expose_secret().len() >= MIN_JWT_SECRET_BYTES);
         assert_ne!(first.expose_secret(), second.expose_secret());
+    }
+
+    #[test]
+    fn a_metrics_token_must_be_sendable_as_a_bearer_token() {
+        assert!(parse_bearer_secret("scrape-me-please").is_ok());
+        assert!(parse_bearer_secret("short").is_err());
+        assert!(parse_bearer_secret("has a space in it!").is_err());
+        assert!(parse_bearer_secret("caf\u{e9}-caf\u{e9}-caf\u{e9}-caf").is_err());
     }
 
     #[test]

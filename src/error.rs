@@ -31,7 +31,7 @@ impl FieldError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// 400: the request cannot be read (malformed JSON, a forged cursor).
+    /// 400: the request cannot be read (malformed JSON, an unreadable header, a forged cursor).
     #[error("{message}")]
     BadRequest {
         code: &'static str,
@@ -44,9 +44,14 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
-    /// 403: authenticated, but the caller's role does not allow this.
+    /// 403: authenticated, but not allowed: the caller's role does not allow this
+    /// (`FORBIDDEN`), or a change of one's own credentials lacks proof of the current password
+    /// (`REAUTHENTICATION_REQUIRED`, `INVALID_CURRENT_PASSWORD`).
     #[error("{message}")]
-    Forbidden { message: &'static str },
+    Forbidden {
+        code: &'static str,
+        message: &'static str,
+    },
     /// 404: no such object, or one of another organization (indistinguishable on purpose).
     #[error("the requested resource was not found")]
     NotFound,
@@ -56,7 +61,7 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
-    /// 429: too many log-in or refresh attempts; retry after the given delay.
+    /// 429: too many sign-up, log-in or refresh attempts; retry after the given delay.
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// 412: `If-Match` names a version that is no longer current.
@@ -84,6 +89,9 @@ pub enum AppError {
         #[source]
         source: Option<BoxError>,
     },
+    /// 503: too much password hashing is queued already; retry after the given delay.
+    #[error("the service is busy; retry in {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64 },
     /// 500: a bug or an unexpected failure. The source is logged, never sent to the client.
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -96,13 +104,35 @@ impl AppError {
         }
     }
 
+    /// 400 `INVALID_HEADER`: a header the service reads is present but cannot be read.
+    pub fn invalid_header(header: &str, reason: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            code: "INVALID_HEADER",
+            message: format!("the {header} header cannot be read"),
+            details: vec![FieldError::new(header, reason)],
+        }
+    }
+
     pub fn internal(err: impl Into<BoxError>) -> Self {
         AppError::Internal(err.into())
     }
 
     pub const fn forbidden(message: &'static str) -> Self {
-        AppError::Forbidden { message }
+        AppError::Forbidden {
+            code: "FORBIDDEN",
+            message,
+        }
     }
+
+    pub const REAUTHENTICATION_REQUIRED: AppError = AppError::Forbidden {
+        code: "REAUTHENTICATION_REQUIRED",
+        message: "changing your own password or email needs your current password in current_password",
+    };
+
+    pub const INVALID_CURRENT_PASSWORD: AppError = AppError::Forbidden {
+        code: "INVALID_CURRENT_PASSWORD",
+        message: "current_password is not your current password",
+    };
 
     pub const INVALID_CREDENTIALS: AppError = AppError::Unauthenticated {
         code: "INVALID_CREDENTIALS",

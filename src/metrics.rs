@@ -2,24 +2,41 @@
 //!
 //! One registry for the process: request counters and latencies are recorded by the request
 //! middleware, transaction durations by `db::tx`, log-in outcomes and the argon2 queue by the
-//! auth code; pool figures are read at scrape time. Label values are bounded: routes are the
-//! spec's path templates (or `unmatched`), never raw paths.
+//! auth code; pool figures are read at scrape time. Every label value comes from a closed set
+//! (an unauthenticated client must not be able to create series): methods are the known ones
+//! or `other`, routes the spec's path templates, the fixed non-API routes or `unmatched` (never
+//! raw paths), statuses the ones the service answers with or `other`.
 
 use std::sync::LazyLock;
 use std::sync::atomic::AtomicI64;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+/// The labels of a request's metrics. Only the request middleware builds them, from closed
+/// sets.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub method: String,
+    pub method: &'static str,
     pub route: String,
-    pub status: u16,
+    pub status: StatusLabel,
+}
+
+/// A status code the service is known to answer with, or `other`.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct StatusLabel(pub Option<u16>);
+
+impl EncodeLabelValue for StatusLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        match self.0 {
+            Some(code) => code.encode(encoder),
+            None => "other".encode(encoder),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -34,6 +51,8 @@ pub struct Metrics {
     pub transaction_duration: Histogram,
     pub logins: Family<OutcomeLabels, Counter>,
     pub password_hash_waiting: Gauge<i64, AtomicI64>,
+    pub password_hash_computations: Family<OutcomeLabels, Counter>,
+    pub password_hash_refused: Family<OutcomeLabels, Counter>,
     pool_size: Gauge<i64, AtomicI64>,
     pool_available: Gauge<i64, AtomicI64>,
     pool_waiting: Gauge<i64, AtomicI64>,
@@ -54,6 +73,8 @@ impl Metrics {
         let transaction_duration = latency_histogram();
         let logins = Family::<OutcomeLabels, Counter>::default();
         let password_hash_waiting = Gauge::<i64, AtomicI64>::default();
+        let password_hash_computations = Family::<OutcomeLabels, Counter>::default();
+        let password_hash_refused = Family::<OutcomeLabels, Counter>::default();
         let pool_size = Gauge::<i64, AtomicI64>::default();
         let pool_available = Gauge::<i64, AtomicI64>::default();
         let pool_waiting = Gauge::<i64, AtomicI64>::default();
@@ -83,6 +104,16 @@ impl Metrics {
             password_hash_waiting.clone(),
         );
         registry.register(
+            "password_hash_computations",
+            "argon2id computations started, by kind (hash, verify)",
+            password_hash_computations.clone(),
+        );
+        registry.register(
+            "password_hash_refused",
+            "argon2id computations refused because the queue was full (503 OVERLOADED), by kind",
+            password_hash_refused.clone(),
+        );
+        registry.register(
             "db_pool_size",
             "Open pooled database connections",
             pool_size.clone(),
@@ -104,6 +135,8 @@ impl Metrics {
             transaction_duration,
             logins,
             password_hash_waiting,
+            password_hash_computations,
+            password_hash_refused,
             pool_size,
             pool_available,
             pool_waiting,

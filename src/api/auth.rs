@@ -62,7 +62,9 @@ pub(crate) struct LoginRequest {
 /// An access token for the `Authorization: Bearer` header.
 #[derive(Debug, Object)]
 pub(crate) struct TokenDto {
-    /// A signed JWT (HS256) for the `Authorization: Bearer` header. Treat it as opaque.
+    /// A signed JWT (HS256) for the `Authorization: Bearer` header. Treat it as opaque: its
+    /// `role` claim is the user's role when it was issued, for display only; every request is
+    /// authorized with the role the database has at that moment.
     access_token: String,
     /// Always `Bearer`.
     token_type: String,
@@ -208,6 +210,8 @@ impl AuthApi {
     /// clients that refresh from several tabs at once: within `TENANTRY_REFRESH_GRACE_SECS` of
     /// an exchange (10 s by default), presenting the token it replaced returns the same new
     /// refresh token again, as often as it is presented, until that new token is exchanged.
+    /// Refreshes are limited per session (counted once the token verifies) and failed ones per
+    /// client address (429 `RATE_LIMITED`).
     #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
     async fn refresh(
         &self,

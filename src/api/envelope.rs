@@ -40,7 +40,8 @@ pub struct ErrorBody {
 /// One invalid field.
 #[derive(Debug, Object)]
 pub struct ErrorDetail {
-    /// The JSON property (dotted path for nested values), query or path parameter at fault.
+    /// The JSON property (dotted path for nested values), query or path parameter, or header
+    /// at fault.
     pub field: String,
     /// What is wrong with it.
     pub message: String,
@@ -71,8 +72,10 @@ impl ErrorEnvelope {
 /// Every error an operation can answer with; all carry [`ErrorEnvelope`].
 #[derive(Debug, ApiResponse)]
 pub enum ApiError {
-    /// The request cannot be read: malformed JSON (`MALFORMED_JSON`) or a cursor this service
-    /// did not issue (`INVALID_CURSOR`).
+    /// The request cannot be read: malformed JSON (`MALFORMED_JSON`), a header that is present
+    /// but unreadable (`INVALID_HEADER`, with `details` naming it: bytes other than visible
+    /// ASCII, the wrong syntax, or sent twice), or a cursor this service did not issue
+    /// (`INVALID_CURSOR`).
     #[oai(status = 400)]
     BadRequest(Json<ErrorEnvelope>),
     /// Missing or unusable credentials: `UNAUTHENTICATED` (no bearer token),
@@ -81,7 +84,9 @@ pub enum ApiError {
     /// `REFRESH_TOKEN_REUSED` at refresh.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorEnvelope>),
-    /// The caller's role does not allow this (`FORBIDDEN`).
+    /// The caller's role does not allow this (`FORBIDDEN`), or a change of one's own password
+    /// or email lacks the current password (`REAUTHENTICATION_REQUIRED`) or names a wrong one
+    /// (`INVALID_CURRENT_PASSWORD`).
     #[oai(status = 403)]
     Forbidden(Json<ErrorEnvelope>),
     /// No such resource in the caller's organization (`NOT_FOUND`). Another organization's
@@ -92,7 +97,7 @@ pub enum ApiError {
     /// `LAST_OWNER`.
     #[oai(status = 409)]
     Conflict(Json<ErrorEnvelope>),
-    /// Too many log-in or refresh attempts for this account or from this address
+    /// Too many sign-up, log-in or refresh attempts for this account or from this address
     /// (`RATE_LIMITED`); retry after `Retry-After` seconds.
     #[oai(status = 429)]
     TooManyRequests(
@@ -121,9 +126,15 @@ pub enum ApiError {
     #[oai(status = 500)]
     Internal(Json<ErrorEnvelope>),
     /// The database is unavailable or timed out (`DATABASE_UNAVAILABLE`, `DATABASE_BUSY`,
-    /// `TIMEOUT`). Retrying later may succeed.
+    /// `TIMEOUT`), or too many password hashes are queued (`OVERLOADED`, with
+    /// `Retry-After`). Retrying later may succeed.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorEnvelope>),
+    Unavailable(
+        Json<ErrorEnvelope>,
+        /// Seconds to wait before retrying, when the service can tell.
+        #[oai(header = "Retry-After")]
+        Option<u64>,
+    ),
 }
 
 /// What a client is told about each kind of [`AppError`]: its status, code and public message.
@@ -137,7 +148,7 @@ fn public(err: &AppError) -> (StatusCode, &'static str, Cow<'static, str>) {
             (StatusCode::BAD_REQUEST, code, message.clone().into())
         }
         E::Unauthenticated { code, message } => (StatusCode::UNAUTHORIZED, code, (*message).into()),
-        E::Forbidden { message } => (StatusCode::FORBIDDEN, "FORBIDDEN", (*message).into()),
+        E::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, (*message).into()),
         E::NotFound => (StatusCode::NOT_FOUND, "NOT_FOUND", own()),
         E::Conflict { code, message } => (StatusCode::CONFLICT, code, (*message).into()),
         E::PreconditionFailed => (
@@ -156,6 +167,7 @@ fn public(err: &AppError) -> (StatusCode, &'static str, Cow<'static, str>) {
             (StatusCode::UNPROCESSABLE_ENTITY, code, (*message).into())
         }
         E::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", own()),
+        E::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "OVERLOADED", own()),
         // Server-side failures say nothing about their cause.
         E::Unavailable { code, .. } => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -183,13 +195,17 @@ impl From<AppError> for ApiError {
                 error = source.as_deref().map(tracing::field::display),
                 "service unavailable"
             ),
+            AppError::Overloaded { retry_after_secs } => {
+                tracing::warn!(retry_after_secs, "password hashing queue full");
+            }
             other => {
                 tracing::debug!(code, status = status.as_u16(), error = %other, "request refused")
             }
         }
         let retry_after = match &err {
-            AppError::RateLimited { retry_after_secs } => *retry_after_secs,
-            _ => 0,
+            AppError::RateLimited { retry_after_secs }
+            | AppError::Overloaded { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         };
         let details = match err {
             AppError::Validation { details } | AppError::BadRequest { details, .. } => details,
@@ -206,8 +222,10 @@ impl From<AppError> for ApiError {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(body),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(body),
             StatusCode::UNPROCESSABLE_ENTITY => ApiError::UnprocessableEntity(body),
-            StatusCode::TOO_MANY_REQUESTS => ApiError::TooManyRequests(body, retry_after),
-            StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable(body),
+            StatusCode::TOO_MANY_REQUESTS => {
+                ApiError::TooManyRequests(body, retry_after.unwrap_or(1))
+            }
+            StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable(body, retry_after),
             _ => ApiError::Internal(body),
         }
     }
@@ -271,8 +289,8 @@ mod tests {
             assert!(!message.contains("secret"), "{message}");
             let response = ApiError::from(err).into_response();
             assert_eq!(response.status().as_u16(), status, "{code}");
-            if status == 429 {
-                assert_eq!(response.headers()["retry-after"], "7");
+            if code == "RATE_LIMITED" || code == "OVERLOADED" {
+                assert_eq!(response.headers()["retry-after"], "7", "{code}");
             }
         }
     }

@@ -1,8 +1,9 @@
 //! The outermost layer of every request: request id (accepted when well-formed, else made),
-//! body-size limit from `Content-Length`, panic capture, the error envelope for every error
-//! that was not produced by an operation, and one log line per request.
+//! the headers the service reads (400 when one cannot be read), body-size limit from
+//! `Content-Length`, panic capture, the error envelope for every error that was not produced
+//! by an operation, and one log line per request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,8 +18,9 @@ use tracing::Instrument;
 
 use super::context::{RequestContext, scope};
 use super::envelope::{ApiError, render};
+use super::headers::HeaderRules;
 use crate::error::{AppError, FieldError};
-use crate::metrics::{METRICS, RequestLabels};
+use crate::metrics::{METRICS, RequestLabels, StatusLabel};
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
 const MAX_REQUEST_ID_LEN: usize = 128;
@@ -101,6 +103,55 @@ impl AllowedMethods {
     }
 }
 
+/// The closed sets metric labels come from (see [`crate::metrics`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LabelSets {
+    /// Every status the spec declares, plus routing's own (404, 405).
+    statuses: Arc<BTreeSet<u16>>,
+}
+
+impl LabelSets {
+    pub(crate) fn from_spec(spec_json: &str) -> Self {
+        let spec: serde_json::Value = serde_json::from_str(spec_json).unwrap_or_default();
+        let declared = spec
+            .get("paths")
+            .and_then(|p| p.as_object())
+            .into_iter()
+            .flat_map(|paths| paths.values())
+            .filter_map(|item| item.as_object())
+            .flat_map(|item| item.values())
+            .filter_map(|operation| operation.get("responses")?.as_object())
+            .flat_map(|responses| responses.keys())
+            .filter_map(|status| status.parse::<u16>().ok());
+        let routing = [StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED].map(|s| s.as_u16());
+        Self {
+            statuses: Arc::new(declared.chain(routing).collect()),
+        }
+    }
+
+    /// The method's name when it is one HTTP defines, else `other` (a client may invent any
+    /// number of methods).
+    fn method(method: &Method) -> &'static str {
+        match *method {
+            Method::GET => "GET",
+            Method::HEAD => "HEAD",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+            Method::OPTIONS => "OPTIONS",
+            Method::TRACE => "TRACE",
+            Method::CONNECT => "CONNECT",
+            _ => "other",
+        }
+    }
+
+    fn status(&self, status: StatusCode) -> StatusLabel {
+        let code = status.as_u16();
+        StatusLabel(self.statuses.contains(&code).then_some(code))
+    }
+}
+
 /// Limits applied to every request.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -112,11 +163,13 @@ pub(crate) fn wrap(
     app: impl Endpoint + 'static,
     limits: Limits,
     allowed: AllowedMethods,
+    headers: HeaderRules,
+    labels: LabelSets,
 ) -> impl Endpoint<Output = Response> {
     app.with(CatchPanic::new().with_handler(panic_response))
         .around(move |next, req| {
-            let allowed = allowed.clone();
-            async move { Ok(handle(next, req, limits, &allowed).await) }
+            let (allowed, headers, labels) = (allowed.clone(), headers.clone(), labels.clone());
+            async move { Ok(handle(next, req, limits, &allowed, &headers, &labels).await) }
         })
 }
 
@@ -125,8 +178,11 @@ async fn handle<E: Endpoint>(
     req: Request,
     limits: Limits,
     allowed: &AllowedMethods,
+    headers: &HeaderRules,
+    labels: &LabelSets,
 ) -> Response {
     let started = Instant::now();
+    // A malformed id is answered 400 below, under a fresh id.
     let request_id: Arc<str> = req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -140,6 +196,9 @@ async fn handle<E: Endpoint>(
     let span = tracing::info_span!("request", request_id = %request_id);
 
     let work = async {
+        if let Err(unreadable) = headers.check(req.headers()) {
+            return ApiError::from(unreadable).into_response();
+        }
         if declared_length(&req).is_some_and(|len| len > limits.body_limit) {
             return ApiError::from(AppError::PayloadTooLarge {
                 limit: limits.body_limit,
@@ -156,7 +215,7 @@ async fn handle<E: Endpoint>(
                     resp
                 }
             }
-            Ok(Err(err)) => error_response(err, &method, &path, allowed),
+            Ok(Err(err)) => error_response(err, &method, &path, allowed, headers),
             // The handler's future is dropped: its transaction rolls back.
             Err(_) => ApiError::from(AppError::Unavailable {
                 code: "TIMEOUT",
@@ -173,9 +232,9 @@ async fn handle<E: Endpoint>(
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     let labels = RequestLabels {
-        method: method.as_str().to_owned(),
+        method: LabelSets::method(&method),
         route,
-        status,
+        status: labels.status(response.status()),
     };
     METRICS.http_requests.get_or_create(&labels).inc();
     METRICS
@@ -183,10 +242,11 @@ async fn handle<E: Endpoint>(
         .get_or_create(&labels)
         .observe(elapsed.as_secs_f64());
     let (org_id, user_id) = ctx.principal().unzip();
+    // The method as labelled: an invented one (of any length) is `other` in logs too.
     tracing::info!(
         target: "tenantry::http",
         parent: &span,
-        %method,
+        method = labels.method,
         route = %labels.route,
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
@@ -264,6 +324,7 @@ fn error_response(
     method: &Method,
     path: &str,
     allowed: &AllowedMethods,
+    headers: &HeaderRules,
 ) -> Response {
     if err.is_from_response() {
         // An operation's own ApiError: already an envelope.
@@ -274,8 +335,13 @@ fn error_response(
         Err(err) => err,
     };
     let app = if let Some(e) = err.downcast_ref::<ParseParamError>() {
-        Some(AppError::Validation {
-            details: vec![FieldError::new(e.name, param_reason(&e.reason))],
+        // A declared header that breaks its declared constraints cannot be read: 400, like
+        // every unreadable header. Query parameters are input values: 422.
+        Some(match headers.name_of(e.name) {
+            Some(header) => AppError::invalid_header(header, header_reason(&e.reason)),
+            None => AppError::Validation {
+                details: vec![FieldError::new(e.name, param_reason(&e.reason))],
+            },
         })
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
         let name = allowed
@@ -319,6 +385,16 @@ fn error_response(
     by_status(status)
 }
 
+/// A header parameter's own message, without poem-openapi's type prefix
+/// (`failed to parse "IfMatch": ...`).
+fn header_reason(reason: &str) -> String {
+    let reason = param_reason(reason);
+    match reason.split_once("\": ") {
+        Some((prefix, message)) if prefix.starts_with("failed to parse \"") => message.to_owned(),
+        _ => reason,
+    }
+}
+
 fn param_reason(reason: &str) -> String {
     reason
         .split(" (occurred while")
@@ -360,6 +436,8 @@ mod tests {
                 request_timeout: Duration::from_secs(5),
             },
             AllowedMethods::default(),
+            HeaderRules::default(),
+            LabelSets::default(),
         );
         let resp = app.call(Request::default()).await.expect("a response");
         let (status, body, header_id) = body_of(resp).await;
@@ -383,6 +461,8 @@ mod tests {
                 request_timeout: Duration::from_secs(5),
             },
             AllowedMethods::default(),
+            HeaderRules::default(),
+            LabelSets::default(),
         );
         let resp = app.call(Request::default()).await.expect("a response");
         let (status, body, _) = body_of(resp).await;
@@ -399,6 +479,22 @@ mod tests {
         assert!(!is_valid_request_id("a b"));
         assert!(!is_valid_request_id("a\r\nSet-Cookie: x"));
         assert!(!is_valid_request_id("<script>"));
+    }
+
+    #[test]
+    fn metric_labels_come_from_closed_sets() {
+        let spec = r#"{"paths": {"/v1/me": {"get": {"responses": {"200": {}, "401": {}}}}}}"#;
+        let labels = LabelSets::from_spec(spec);
+        assert_eq!(LabelSets::method(&Method::PATCH), "PATCH");
+        let invented = Method::from_bytes(b"INVENTED").expect("a method");
+        assert_eq!(LabelSets::method(&invented), "other");
+        assert_eq!(labels.status(StatusCode::OK), StatusLabel(Some(200)));
+        assert_eq!(labels.status(StatusCode::NOT_FOUND), StatusLabel(Some(404)));
+        assert_eq!(labels.status(StatusCode::IM_A_TEAPOT), StatusLabel(None));
+        let allowed = AllowedMethods::from_spec(spec);
+        assert_eq!(allowed.route("/v1/me"), "/v1/me");
+        assert_eq!(allowed.route("/v1/me/x/y"), "unmatched");
+        assert_eq!(allowed.route("/docs/swagger.js"), "/docs");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod body;
 mod conditional;
 mod context;
 pub mod envelope;
+mod headers;
 mod me;
 mod middleware;
 mod ops;
@@ -313,6 +314,8 @@ pub fn routes(state: AppState, http: HttpSettings) -> Result<impl Endpoint, Spec
         .and_then(|doc| serde_json::to_string(&doc).map_err(|err| SpecError(err.to_string())))?;
     let ui = swagger_ui(&service, &compact)?;
     let allowed = middleware::AllowedMethods::from_spec(&json);
+    let headers = headers::HeaderRules::from_spec(&json);
+    let labels = middleware::LabelSets::from_spec(&json);
     let app = Route::new()
         .nest("/", service)
         .at("/docs", make_sync(move |_| Html(ui.clone())))
@@ -335,5 +338,7 @@ pub fn routes(state: AppState, http: HttpSettings) -> Result<impl Endpoint, Spec
             request_timeout,
         },
         allowed,
+        headers,
+        labels,
     ))
 }

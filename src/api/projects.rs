@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::JsonBody;
-use super::conditional::{precondition, version_tag};
+use super::conditional::{IfMatch, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
-use super::text::Text;
+use super::text::{Text, idempotency_key_of};
 use crate::domain::{
-    Cursor, Description, IdempotencyKey, NamePrefix, Project, ProjectId, ProjectName, ProjectOrder,
-    ProjectStatus, UserId,
+    Cursor, Description, NamePrefix, Project, ProjectId, ProjectName, ProjectOrder, ProjectStatus,
+    UserId,
 };
 use crate::service::idempotency::Idempotency;
 use crate::service::projects::{CreateProject, ListQuery, UpdateProject};
@@ -296,15 +296,19 @@ impl ProjectsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        /// A client-chosen unique string (1 to 255 characters) that makes retries safe.
-        #[oai(name = "Idempotency-Key")]
-        idempotency_key: Header<Option<Text<IdempotencyKey>>>,
+        /// A client-chosen unique string (1 to 255 visible ASCII characters) that makes
+        /// retries safe; any other value is 400 `INVALID_HEADER`.
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = "^[ -~]+$")
+        )]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateProjectRequest>,
     ) -> Result<CreateProjectResponse, ApiError> {
         let req = body.0;
         let idem = idempotency_key
             .0
-            .map(|key| Idempotency::new(key.into_value(), "createProject", &req))
+            .map(|key| Idempotency::new(idempotency_key_of(&key)?, "createProject", &req))
             .transpose()?;
         let input = CreateProject {
             name: req.name.into_value(),
@@ -348,12 +352,13 @@ impl ProjectsApi {
         auth: BearerAuth,
         /// The project's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
         body: JsonBody<UpdateProjectRequest>,
     ) -> Result<ProjectResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         let req = body.0;
         let input = UpdateProject {
             name: req.name.map(Text::into_value),
@@ -385,11 +390,12 @@ impl ProjectsApi {
         auth: BearerAuth,
         /// The project's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
     ) -> Result<DeleteProjectResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         service::projects::delete(&state, &auth.0, ProjectId::from_uuid(id.0), precondition)
             .await?;
         Ok(DeleteProjectResponse::NoContent)

@@ -115,3 +115,13 @@ impl<'de, R: SpecText> Deserialize<'de> for Text<R> {
         Self::parse(value).map_err(serde::de::Error::custom)
     }
 }
+
+/// The domain's key for an `Idempotency-Key` header that its declared validator let through
+/// (the header keeps poem-openapi's validator, so that a bad value is the header error every
+/// header gets).
+pub(crate) fn idempotency_key_of(
+    value: &str,
+) -> Result<crate::domain::IdempotencyKey, crate::error::AppError> {
+    crate::domain::IdempotencyKey::parse(value)
+        .map_err(|message| crate::error::AppError::validation("Idempotency-Key", message))
+}

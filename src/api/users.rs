@@ -6,16 +6,17 @@ use poem_openapi::param::Header;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
 use super::body::JsonBody;
-use super::conditional::{precondition, version_tag};
+use super::conditional::{IfMatch, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
-use super::text::Text;
-use crate::domain::{Cursor, DisplayName, Email, IdempotencyKey, Password, Role, User, UserId};
+use super::text::{Text, idempotency_key_of};
+use crate::domain::{Cursor, DisplayName, Email, Password, Role, User, UserId};
 use crate::service::DEFAULT_PAGE_SIZE;
 use crate::service::idempotency::Idempotency;
 use crate::service::users::{CreateUser, UpdateUser};
@@ -147,6 +148,13 @@ pub(crate) struct UpdateUserRequest {
     /// New password, 8 to 128 characters.
     #[serde(default)]
     password: Option<Text<Password>>,
+    /// Your current password. Required to change your own password or email (403
+    /// `REAUTHENTICATION_REQUIRED` without it, `INVALID_CURRENT_PASSWORD` when wrong, 429
+    /// after too many wrong ones), so that an access token alone cannot take an account over.
+    /// Not needed to edit other users.
+    #[oai(validator(max_length = 1024))]
+    #[serde(default)]
+    current_password: Option<String>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -234,15 +242,19 @@ impl UsersApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        /// A client-chosen unique string (1 to 255 characters) that makes retries safe.
-        #[oai(name = "Idempotency-Key")]
-        idempotency_key: Header<Option<Text<IdempotencyKey>>>,
+        /// A client-chosen unique string (1 to 255 visible ASCII characters) that makes
+        /// retries safe; any other value is 400 `INVALID_HEADER`.
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = "^[ -~]+$")
+        )]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateUserRequest>,
     ) -> Result<CreateUserResponse, ApiError> {
         let req = body.0;
         let idem = idempotency_key
             .0
-            .map(|key| Idempotency::new(key.into_value(), "createUser", &req))
+            .map(|key| Idempotency::new(idempotency_key_of(&key)?, "createUser", &req))
             .transpose()?;
         let input = CreateUser {
             email: req.email.into_value(),
@@ -274,10 +286,12 @@ impl UsersApi {
 
     /// Update a user
     ///
-    /// Anyone may change their own email, display name and password. Owners and admins may
-    /// change other users; only owners may touch owners or grant the owner role. Nobody
-    /// changes their own role, and the last owner cannot be demoted (409 `LAST_OWNER`). With
-    /// `If-Match: "<version>"`, the change applies only to that version (412 otherwise).
+    /// Anyone may change their own email, display name and password; changing one's own
+    /// password or email needs `current_password`. Owners and admins may change other users
+    /// (a password reset needs nothing of the user's); only owners may touch owners or grant
+    /// the owner role. Nobody changes their own role, and the last owner cannot be demoted
+    /// (409 `LAST_OWNER`). With `If-Match: "<version>"`, the change applies only to that
+    /// version (412 otherwise).
     #[oai(path = "/:id", method = "patch", operation_id = "updateUser")]
     async fn update(
         &self,
@@ -285,18 +299,20 @@ impl UsersApi {
         auth: BearerAuth,
         /// The user's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
         body: JsonBody<UpdateUserRequest>,
     ) -> Result<UserResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         let req = body.0;
         let input = UpdateUser {
             email: req.email.map(Text::into_value),
             display_name: req.display_name.map(Text::into_value),
             role: req.role.map(Role::from),
             password: req.password.map(Text::into_value),
+            current_password: req.current_password.map(SecretString::from),
         };
         let user = service::users::update(
             &state,
@@ -321,11 +337,12 @@ impl UsersApi {
         auth: BearerAuth,
         /// The user's id.
         id: Path<Uuid>,
-        /// The `ETag` last read, or `*`.
+        /// The `ETag` last read (`"<version>"`), or `*`; any other value is 400
+        /// `INVALID_HEADER`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
+        if_match: Header<Option<IfMatch>>,
     ) -> Result<DeleteUserResponse, ApiError> {
-        let precondition = precondition(if_match.0.as_deref())?;
+        let precondition = if_match.0.map(|tag| tag.0);
         service::users::delete(&state, &auth.0, UserId::from_uuid(id.0), precondition).await?;
         Ok(DeleteUserResponse::NoContent)
     }

@@ -43,6 +43,8 @@ struct Claims {
     org: Uuid,
     /// The session id.
     sid: Uuid,
+    /// The user's role when the token was issued: information for clients (to shape their
+    /// interface). The service never authorises with it; the database's current role decides.
     role: String,
     iat: u64,
     nbf: u64,
@@ -205,7 +207,8 @@ impl TokenService {
         }
     }
 
-    pub fn issue(&self, principal: &Principal) -> Result<AccessToken, AppError> {
+    /// A token for `principal`, whose role (for the informational claim) is `role`.
+    pub fn issue(&self, principal: &Principal, role: Role) -> Result<AccessToken, AppError> {
         let iat = now();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -213,7 +216,7 @@ impl TokenService {
             sub: *principal.user_id().as_uuid(),
             org: *principal.org_id().as_uuid(),
             sid: *principal.session_id().as_uuid(),
-            role: principal.role().as_str().to_owned(),
+            role: role.as_str().to_owned(),
             iat,
             nbf: iat,
             exp: iat + self.ttl_secs,
@@ -259,12 +262,12 @@ impl TokenService {
         if claims.iat > now() + LEEWAY_SECS {
             return Err(TOKEN_INVALID);
         }
-        let role = Role::parse(&claims.role).ok_or(TOKEN_INVALID)?;
+        // Not an input to authorisation, but a token we issued always names a known role.
+        Role::parse(&claims.role).ok_or(TOKEN_INVALID)?;
         Ok(Principal::new(
             OrgId::from_uuid(claims.org),
             UserId::from_uuid(claims.sub),
             SessionId::from_uuid(claims.sid),
-            role,
         ))
     }
 }
@@ -283,12 +286,7 @@ mod tests {
     }
 
     fn principal() -> Principal {
-        Principal::new(
-            OrgId::generate(),
-            UserId::generate(),
-            SessionId::generate(),
-            Role::Admin,
-        )
+        Principal::new(OrgId::generate(), UserId::generate(), SessionId::generate())
     }
 
     fn code(result: Result<Principal, AppError>) -> &'static str {
@@ -302,7 +300,10 @@ mod tests {
     fn an_issued_token_verifies_to_the_same_principal() {
         let service = service();
         let principal = principal();
-        let token = service.issue(&principal).expect("issued").token;
+        let token = service
+            .issue(&principal, Role::Admin)
+            .expect("issued")
+            .token;
         assert_eq!(service.verify(&token).expect("valid"), principal);
     }
 
@@ -314,7 +315,10 @@ mod tests {
             "tenantry-api",
             60,
         );
-        let token = other.issue(&principal()).expect("issued").token;
+        let token = other
+            .issue(&principal(), Role::Admin)
+            .expect("issued")
+            .token;
         assert_eq!(code(service().verify(&token)), "TOKEN_INVALID");
     }
 
@@ -325,7 +329,10 @@ mod tests {
             TokenService::new(&secret, "someone-else", "tenantry-api", 60),
             TokenService::new(&secret, "tenantry", "another-api", 60),
         ] {
-            let token = other.issue(&principal()).expect("issued").token;
+            let token = other
+                .issue(&principal(), Role::Admin)
+                .expect("issued")
+                .token;
             assert_eq!(code(service().verify(&token)), "TOKEN_INVALID");
         }
     }
@@ -343,9 +350,9 @@ mod tests {
             60,
         );
         let principal = principal();
-        let old_token = before.issue(&principal).expect("issued").token;
+        let old_token = before.issue(&principal, Role::Admin).expect("issued").token;
         assert_eq!(after.verify(&old_token).expect("still valid"), principal);
-        let new_token = after.issue(&principal).expect("issued").token;
+        let new_token = after.issue(&principal, Role::Admin).expect("issued").token;
         assert_eq!(
             code(before.verify(&new_token)),
             "TOKEN_INVALID",

@@ -1,6 +1,7 @@
-//! Rate limits for log-in and refresh: per account (organization slug + the database's key of
-//! the email, or session) and per client address, each a GCRA bucket (governor) refilled per
-//! minute. Nothing here folds case: an account's key is the one the database matches with.
+//! Rate limits for sign-up, log-in and refresh: per account (organization slug + the
+//! database's key of the email, or session) and per client address, each a GCRA bucket
+//! (governor) refilled per minute (per hour for sign-ups). Nothing here folds case: an
+//! account's key is the one the database matches with.
 //!
 //! Memory is bounded: buckets back at full capacity carry no information and are dropped
 //! whenever a limiter holds more than [`MAX_KEYS`] keys, and periodically by
@@ -13,16 +14,33 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::domain::{OrgId, SessionId};
+use crate::domain::{OrgId, SessionId, UserId};
 use crate::error::AppError;
 
 /// Above this many tracked keys, a limiter drops its idle buckets before adding more.
 pub const MAX_KEYS: usize = 100_000;
 
+/// How many attempts each limiter allows; each is also its burst size.
+#[derive(Debug, Clone, Copy)]
+pub struct Quotas {
+    /// Log-in attempts a minute for one account; refreshes a minute for one session; checks
+    /// of one user's current password (before changing their credentials) a minute.
+    pub per_account: u32,
+    /// Log-in and refresh attempts a minute from one client address.
+    pub per_client: u32,
+    /// Sign-ups an hour from one client address (each costs an argon2id hash).
+    pub signups_per_hour: u32,
+    /// Failed refreshes (tokens that do not verify) a minute from one client address.
+    pub refresh_failures_per_minute: u32,
+}
+
 pub struct RateLimits {
     accounts: DefaultKeyedRateLimiter<String>,
     sessions: DefaultKeyedRateLimiter<(OrgId, SessionId)>,
+    reauthentications: DefaultKeyedRateLimiter<(OrgId, UserId)>,
     clients: DefaultKeyedRateLimiter<IpAddr>,
+    signups: DefaultKeyedRateLimiter<IpAddr>,
+    refresh_failures: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -31,7 +49,10 @@ impl std::fmt::Debug for RateLimits {
         f.debug_struct("RateLimits")
             .field("accounts", &self.accounts.len())
             .field("sessions", &self.sessions.len())
+            .field("reauthentications", &self.reauthentications.len())
             .field("clients", &self.clients.len())
+            .field("signups", &self.signups.len())
+            .field("refresh_failures", &self.refresh_failures.len())
             .finish()
     }
 }
@@ -40,16 +61,32 @@ fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
 }
 
+fn per_hour(n: u32) -> Quota {
+    Quota::per_hour(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
+}
+
 impl RateLimits {
-    /// `per_account` attempts a minute for one account or session, `per_client` for one
-    /// client address (both also the burst size).
-    pub fn new(per_account: u32, per_client: u32) -> Self {
+    pub fn new(quotas: Quotas) -> Self {
         Self {
-            accounts: RateLimiter::dashmap(per_minute(per_account)),
-            sessions: RateLimiter::dashmap(per_minute(per_account)),
-            clients: RateLimiter::dashmap(per_minute(per_client)),
+            accounts: RateLimiter::dashmap(per_minute(quotas.per_account)),
+            sessions: RateLimiter::dashmap(per_minute(quotas.per_account)),
+            reauthentications: RateLimiter::dashmap(per_minute(quotas.per_account)),
+            clients: RateLimiter::dashmap(per_minute(quotas.per_client)),
+            signups: RateLimiter::dashmap(per_hour(quotas.signups_per_hour)),
+            refresh_failures: RateLimiter::dashmap(per_minute(quotas.refresh_failures_per_minute)),
             clock: DefaultClock::default(),
         }
+    }
+
+    /// A sign-up from `client`: checked before its password is hashed.
+    pub fn check_signup(&self, client: Option<IpAddr>) -> Result<(), AppError> {
+        let Some(client) = client else {
+            return Ok(());
+        };
+        bounded(&self.signups);
+        self.signups
+            .check_key(&client)
+            .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
     }
 
     /// A log-in attempt from `client`, counted before anything is looked up.
@@ -70,21 +107,39 @@ impl RateLimits {
             .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
     }
 
-    /// A refresh of session `session` of organization `org` from `client`.
-    pub fn check_refresh(
-        &self,
-        client: Option<IpAddr>,
-        org: OrgId,
-        session: SessionId,
-    ) -> Result<(), AppError> {
-        self.check_client(client)?;
+    /// A refresh of session `session` of organization `org`, counted only once its token has
+    /// verified: anyone can name a session (its id is in every token), so counting before
+    /// would let forged tokens spend the victim's budget.
+    pub fn check_session(&self, org: OrgId, session: SessionId) -> Result<(), AppError> {
         bounded(&self.sessions);
         self.sessions
             .check_key(&(org, session))
             .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
     }
 
-    fn check_client(&self, client: Option<IpAddr>) -> Result<(), AppError> {
+    /// A check of `user`'s current password, before a change of their own credentials:
+    /// limited like log-in, so a stolen access token cannot guess the password either.
+    pub fn check_reauthentication(&self, org: OrgId, user: UserId) -> Result<(), AppError> {
+        bounded(&self.reauthentications);
+        self.reauthentications
+            .check_key(&(org, user))
+            .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
+    }
+
+    /// A refresh whose token did not verify, from `client`: `Err` (429) once the client has
+    /// spent its failure budget.
+    pub fn check_refresh_failure(&self, client: Option<IpAddr>) -> Result<(), AppError> {
+        let Some(client) = client else {
+            return Ok(());
+        };
+        bounded(&self.refresh_failures);
+        self.refresh_failures
+            .check_key(&client)
+            .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
+    }
+
+    /// Any log-in or refresh attempt from `client`, before any work.
+    pub fn check_client(&self, client: Option<IpAddr>) -> Result<(), AppError> {
         let Some(client) = client else {
             return Ok(());
         };
@@ -104,10 +159,16 @@ impl RateLimits {
     pub fn sweep(&self) {
         self.accounts.retain_recent();
         self.sessions.retain_recent();
+        self.reauthentications.retain_recent();
         self.clients.retain_recent();
+        self.signups.retain_recent();
+        self.refresh_failures.retain_recent();
         self.accounts.shrink_to_fit();
         self.sessions.shrink_to_fit();
+        self.reauthentications.shrink_to_fit();
         self.clients.shrink_to_fit();
+        self.signups.shrink_to_fit();
+        self.refresh_failures.shrink_to_fit();
     }
 }
 
@@ -121,9 +182,51 @@ fn bounded<K: std::hash::Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>
 mod tests {
     use super::*;
 
+    fn quotas(per_account: u32, per_client: u32) -> Quotas {
+        Quotas {
+            per_account,
+            per_client,
+            signups_per_hour: 2,
+            refresh_failures_per_minute: 2,
+        }
+    }
+
+    #[test]
+    fn refresh_failures_are_limited_per_client_and_sessions_apart() {
+        let limits = RateLimits::new(quotas(1, 1000));
+        let ip: IpAddr = "192.0.2.7".parse().expect("ip");
+        limits.check_refresh_failure(Some(ip)).expect("first");
+        limits.check_refresh_failure(Some(ip)).expect("second");
+        assert!(limits.check_refresh_failure(Some(ip)).is_err());
+        let (org, session) = (OrgId::generate(), SessionId::generate());
+        limits
+            .check_session(org, session)
+            .expect("failures spend nothing of a session's budget");
+        assert!(limits.check_session(org, session).is_err());
+    }
+
+    #[test]
+    fn sign_ups_are_limited_per_client_address_for_the_hour() {
+        let limits = RateLimits::new(quotas(1000, 1000));
+        let ip: IpAddr = "192.0.2.7".parse().expect("ip");
+        limits.check_signup(Some(ip)).expect("first");
+        limits.check_signup(Some(ip)).expect("second");
+        match limits.check_signup(Some(ip)) {
+            Err(AppError::RateLimited { retry_after_secs }) => {
+                assert!(
+                    (60..=3600).contains(&retry_after_secs),
+                    "{retry_after_secs}"
+                );
+            }
+            other => panic!("expected a rate limit, got {other:?}"),
+        }
+        let other: IpAddr = "192.0.2.8".parse().expect("ip");
+        limits.check_signup(Some(other)).expect("another client");
+    }
+
     #[test]
     fn an_account_is_limited_and_told_when_to_retry() {
-        let limits = RateLimits::new(3, 1000);
+        let limits = RateLimits::new(quotas(3, 1000));
         for _ in 0..3 {
             limits
                 .check_login_account("acme", "a@acme.test")
@@ -145,7 +248,7 @@ mod tests {
 
     #[test]
     fn a_client_address_is_limited_across_accounts() {
-        let limits = RateLimits::new(1000, 2);
+        let limits = RateLimits::new(quotas(1000, 2));
         let ip: IpAddr = "192.0.2.7".parse().expect("ip");
         limits.check_login_client(Some(ip)).expect("first");
         limits.check_login_client(Some(ip)).expect("second");

@@ -9,36 +9,32 @@ pub mod refresh;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::{OrgId, Role, SessionId, UserId};
+use crate::domain::{OrgId, SessionId, UserId};
 
-/// Who is calling: the organization, user, session and role of a verified access token. The
-/// tenant context of every transaction is built from this value only, so the org id can never
-/// come from a path, query or body. Fields are private: outside this crate a `Principal` can
-/// only come from [`jwt::TokenService::verify`].
+/// Who is calling: the organization, user and session of a verified access token. The tenant
+/// context of every transaction is built from this value only, so the org id can never come
+/// from a path, query or body. Fields are private: outside this crate a `Principal` can only
+/// come from [`jwt::TokenService::verify`].
 ///
-/// The role is the token's claim, a hint for cheap early refusals; authorisation uses the role
-/// the database returns when the transaction checks the session (`TenantTx::role`).
+/// It carries no role on purpose. The database decides what a caller may do: `app.enter`
+/// reads the caller's role from the users table in the same round trip as the first query
+/// (`TenantTx::role`, or `TenantTx::current_role` before expensive work), RLS policies and
+/// triggers enforce it, and the service's rules only turn that role into clear 403s early.
+/// The token's `role` claim is information for clients, never an input to authorisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     org_id: OrgId,
     user_id: UserId,
     session_id: SessionId,
-    role: Role,
 }
 
 impl Principal {
     /// Built by token verification, and by sign-up and log-in for the session they create.
-    pub(crate) const fn new(
-        org_id: OrgId,
-        user_id: UserId,
-        session_id: SessionId,
-        role: Role,
-    ) -> Self {
+    pub(crate) const fn new(org_id: OrgId, user_id: UserId, session_id: SessionId) -> Self {
         Self {
             org_id,
             user_id,
             session_id,
-            role,
         }
     }
 
@@ -52,10 +48,6 @@ impl Principal {
 
     pub const fn user_id(&self) -> UserId {
         self.user_id
-    }
-
-    pub const fn role(&self) -> Role {
-        self.role
     }
 }
 

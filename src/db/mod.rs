@@ -16,6 +16,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 use crate::auth::Principal;
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::retry::Backoff;
 
@@ -121,9 +122,18 @@ impl Db {
         Ok(TenantTx::begin(self.client().await?, principal))
     }
 
-    /// A transaction that creates `principal`'s session (sign-up and log-in only).
-    pub(crate) async fn new_session_tx(&self, principal: &Principal) -> Result<TenantTx, AppError> {
-        Ok(TenantTx::begin_new_session(self.client().await?, principal))
+    /// A transaction that creates `principal`'s session (sign-up and log-in only), whose
+    /// user has `role`.
+    pub(crate) async fn new_session_tx(
+        &self,
+        principal: &Principal,
+        role: Role,
+    ) -> Result<TenantTx, AppError> {
+        Ok(TenantTx::begin_new_session(
+            self.client().await?,
+            principal,
+            role,
+        ))
     }
 
     /// A transaction without tenant context, for pre-authentication lookups.

@@ -101,24 +101,28 @@ impl Tx {
     }
 
     /// Records what the opening answered (the role read by `app.enter`) and whether a
-    /// pipelined COMMIT closed the transaction.
-    fn absorb<T>(&mut self, outcome: Result<Outcome<T>, AppError>) -> Result<T, AppError> {
+    /// pipelined COMMIT closed the transaction. Whatever failed before it, a COMMIT the
+    /// server answered ended the transaction: rolling back again would only draw a "there is
+    /// no transaction in progress" warning.
+    fn absorb<T>(&mut self, outcome: Outcome<T>) -> Result<T, AppError> {
         self.busy = false;
         let Outcome {
             role,
             value,
             committed,
-        } = outcome?;
-        match committed {
-            // After a failed statement the server answered COMMIT with a rollback: either way
-            // the transaction is over and the connection clean.
-            Some(Ok(())) => {
+        } = outcome;
+        let value = match committed {
+            // After a failed statement the server answers COMMIT with a rollback; a COMMIT
+            // that fails (a deferred check, a serialization failure) rolls back too.
+            Some(result) if ended_by_server(&result) => {
                 self.state = State::Finished;
                 self.record_duration();
+                value.and_then(|value| result.map(|()| value).map_err(AppError::from))
             }
-            Some(Err(err)) => return Err(err),
-            None => {}
-        }
+            // No answer: the outcome is unknown, Drop discards the connection.
+            Some(Err(err)) => value.and(Err(err.into())),
+            Some(Ok(())) | None => value,
+        };
         if let Some(role) = role {
             self.role = Some(
                 Role::parse(&role)
@@ -152,15 +156,28 @@ impl Tx {
     async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
         let commit = std::mem::take(&mut self.commit_with_next);
         let (client, setup) = self.prepare()?;
-        let outcome = pipelined(client, setup, sql, params, Work::Rows, commit).await;
+        let outcome = pipelined(client, setup, Some(sql), params, Work::Rows, commit).await;
         self.absorb(outcome).map(Done::rows)
     }
 
     async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
         let commit = std::mem::take(&mut self.commit_with_next);
         let (client, setup) = self.prepare()?;
-        let outcome = pipelined(client, setup, sql, params, Work::Count, commit).await;
+        let outcome = pipelined(client, setup, Some(sql), params, Work::Count, commit).await;
         self.absorb(outcome).map(Done::count)
+    }
+
+    /// Opens the transaction, enters its context and commits, in one round trip: nothing
+    /// but what the opening answers (the caller's role).
+    async fn enter_and_commit(&mut self) -> Result<(), AppError> {
+        if !matches!(self.state, State::Pending(_)) {
+            return Err(AppError::internal(
+                "the context is entered by the first statement",
+            ));
+        }
+        let (client, setup) = self.prepare()?;
+        let outcome = pipelined(client, setup, None, &[], Work::Count, true).await;
+        self.absorb(outcome).map(drop)
     }
 
     async fn commit(mut self) -> Result<(), AppError> {
@@ -172,13 +189,14 @@ impl Tx {
                     .client
                     .as_ref()
                     .ok_or_else(|| AppError::internal("transaction without a connection"))?;
-                if let Err(err) = client.batch_execute(COMMIT).await {
+                let result = client.batch_execute(COMMIT).await;
+                if ended_by_server(&result) {
+                    self.record_duration();
+                } else {
                     // Unknown outcome: let Drop roll back (or discard) the connection.
                     self.state = State::Open;
-                    return Err(err.into());
                 }
-                self.record_duration();
-                Ok(())
+                result.map_err(AppError::from)
             }
         }
     }
@@ -212,12 +230,16 @@ impl Done {
     }
 }
 
+/// Runs the statement, if any (a transaction may only enter its context).
 async fn run(
     client: &Object,
-    statement: &tokio_postgres::Statement,
+    statement: Option<&tokio_postgres::Statement>,
     params: Params<'_>,
     work: Work,
 ) -> Result<Done, tokio_postgres::Error> {
+    let Some(statement) = statement else {
+        return Ok(Done::Count(0));
+    };
     match work {
         Work::Rows => client.query(statement, params).await.map(Done::Rows),
         Work::Count => client.execute(statement, params).await.map(Done::Count),
@@ -228,22 +250,37 @@ async fn run(
 struct Outcome<T> {
     /// The role `app.enter` read, when the pipeline opened a request's context.
     role: Option<String>,
-    /// The statement's result.
+    /// The result of the opening and the statement; an error of the opening wins.
     value: Result<T, AppError>,
-    /// The pipelined COMMIT's result, when one was sent.
-    committed: Option<Result<(), AppError>>,
+    /// The pipelined COMMIT's answer, when one was sent: it is reported even when the opening
+    /// or the statement failed, because it decides whether the transaction is still open.
+    committed: Option<Result<(), tokio_postgres::Error>>,
+}
+
+impl<T> Outcome<T> {
+    /// Nothing after the failed step was sent (or it failed before the COMMIT was written).
+    fn failed(err: tokio_postgres::Error) -> Self {
+        Self {
+            role: None,
+            value: Err(err.into()),
+            committed: None,
+        }
+    }
+}
+
+/// True when the server answered a COMMIT (with success or with an error): either way, the
+/// transaction is over. Without an answer (the connection broke) the outcome is unknown.
+fn ended_by_server(result: &Result<(), tokio_postgres::Error>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(err) => err.as_db_error().is_some(),
+    }
 }
 
 /// Sends COMMIT when `commit` says so (after everything polled before it).
-async fn commit_if(client: &Object, commit: bool) -> Option<Result<(), AppError>> {
+async fn commit_if(client: &Object, commit: bool) -> Option<Result<(), tokio_postgres::Error>> {
     if commit {
-        Some(
-            client
-                .simple_query(COMMIT)
-                .await
-                .map(drop)
-                .map_err(AppError::from),
-        )
+        Some(client.simple_query(COMMIT).await.map(drop))
     } else {
         None
     }
@@ -261,23 +298,32 @@ async fn commit_if(client: &Object, commit: bool) -> Option<Result<(), AppError>
 async fn pipelined(
     client: &Object,
     setup: Option<Setup>,
-    sql: &Sql,
+    sql: Option<&Sql>,
     params: Params<'_>,
     work: Work,
     commit: bool,
-) -> Result<Outcome<Done>, AppError> {
+) -> Outcome<Done> {
+    let prepare = || async {
+        match sql {
+            Some(sql) => client.prepare_cached(sql.text()).await.map(Some),
+            None => Ok(None),
+        }
+    };
     let Some(setup) = setup else {
-        let statement = client.prepare_cached(sql.text()).await?;
+        let statement = match prepare().await {
+            Ok(statement) => statement,
+            Err(err) => return Outcome::failed(err),
+        };
         let (value, committed) = join(
-            run(client, &statement, params, work),
+            run(client, statement.as_ref(), params, work),
             commit_if(client, commit),
         )
         .await;
-        return Ok(Outcome {
+        return Outcome {
             role: None,
             value: value.map_err(AppError::from),
             committed,
-        });
+        };
     };
     let role = match &setup {
         Setup::Session { .. } => SET_ROLE,
@@ -288,50 +334,69 @@ async fn pipelined(
         Setup::Session { org, user, session } => {
             let chain = async {
                 let enter = client.prepare_cached(ENTER).await?;
-                let statement = client.prepare_cached(sql.text()).await?;
+                let statement = prepare().await?;
                 let context_params: [&(dyn ToSql + Sync); 3] = [&org, &user, &session];
                 let context = client.query_one(&enter, &context_params);
                 Ok::<_, tokio_postgres::Error>(
                     join3(
                         context,
-                        run(client, &statement, params, work),
+                        run(client, statement.as_ref(), params, work),
                         commit_if(client, commit),
                     )
                     .await,
                 )
             };
             let (opened, chained) = join(opening, chain).await;
-            opened?;
-            let (context, value, committed) = chained?;
-            let role: String = context?.try_get(0)?;
-            Ok(Outcome {
-                role: Some(role),
+            let (context, value, committed) = match chained {
+                Ok(chained) => chained,
+                Err(err) => return Outcome::failed(opened.err().unwrap_or(err)),
+            };
+            let (role, context_error) = match context.and_then(|row| row.try_get(0)) {
+                Ok(role) => (Some(role), None),
+                Err(err) => (None, Some(err)),
+            };
+            Outcome {
+                role,
                 value: value.map_err(AppError::from),
                 committed,
-            })
+            }
+            .with_opening_error(opened.err().or(context_error))
         }
         Setup::Statements { statements, .. } => {
             let settings = try_join_all(statements.iter().map(|s| client.simple_query(s)));
             let statement = async {
-                let statement = client.prepare_cached(sql.text()).await?;
+                let statement = prepare().await?;
                 Ok::<_, tokio_postgres::Error>(
                     join(
-                        run(client, &statement, params, work),
+                        run(client, statement.as_ref(), params, work),
                         commit_if(client, commit),
                     )
                     .await,
                 )
             };
             let ((opened, set), chained) = join(join(opening, settings), statement).await;
-            opened?;
-            set?;
-            let (value, committed) = chained?;
-            Ok(Outcome {
+            let opening_error = opened.and(set).err();
+            let (value, committed) = match chained {
+                Ok(chained) => chained,
+                Err(err) => return Outcome::failed(opening_error.unwrap_or(err)),
+            };
+            Outcome {
                 role: None,
                 value: value.map_err(AppError::from),
                 committed,
-            })
+            }
+            .with_opening_error(opening_error)
         }
+    }
+}
+
+impl<T> Outcome<T> {
+    /// An error of the opening (BEGIN, the role, the context) replaces the statement's.
+    fn with_opening_error(mut self, err: Option<tokio_postgres::Error>) -> Self {
+        if let Some(err) = err {
+            self.value = Err(err.into());
+        }
+        self
     }
 }
 
@@ -405,18 +470,19 @@ impl TenantTx {
     }
 
     /// A transaction that creates the principal's session (sign-up, log-in): there is no
-    /// session to check yet, and the role was just read from the database by the caller.
-    pub(crate) fn begin_new_session(client: Object, principal: &Principal) -> Self {
+    /// session to check yet, and `role` was just read from the database by the caller (or,
+    /// at sign-up, is the owner's being created).
+    pub(crate) fn begin_new_session(client: Object, principal: &Principal, role: Role) -> Self {
         let setup = Setup::Statements {
             role: SET_ROLE,
             statements: vec![
                 format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
                 format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
-                format!("SET LOCAL app.role = '{}'", principal.role().as_str()),
+                format!("SET LOCAL app.role = '{}'", role.as_str()),
             ],
         };
         let mut inner = Tx::new(client, setup);
-        inner.role = Some(principal.role());
+        inner.role = Some(role);
         Self {
             inner,
             org_id: principal.org_id(),
@@ -429,6 +495,14 @@ impl TenantTx {
     /// requests of one statement (a failed statement's COMMIT is a rollback).
     pub fn commit_with_next_statement(&mut self) {
         self.inner.commit_with_next = true;
+    }
+
+    /// Enters the context alone and commits, in one round trip, and returns the caller's role
+    /// as the database has it: the cheap check that refuses a caller before expensive work
+    /// (hashing), without holding a connection during that work. A dead session is 401.
+    pub async fn current_role(mut self) -> Result<Role, AppError> {
+        self.inner.enter_and_commit().await?;
+        self.role()
     }
 
     /// The caller's role as stored in the database now, known once the first query ran.

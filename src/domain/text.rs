@@ -345,16 +345,21 @@ impl NamePrefix {
     }
 }
 
-/// A client's `Idempotency-Key`: 1 to 255 characters, as `ck_idempotency_keys_key` enforces.
+/// A client's `Idempotency-Key`: 1 to 255 visible ASCII characters (and spaces), the length
+/// `ck_idempotency_keys_key` enforces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey(String);
 
+/// The spec's pattern for idempotency keys: visible ASCII and spaces.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[ -~]+$";
+
 impl IdempotencyKey {
     pub fn parse(value: &str) -> Result<Self, &'static str> {
-        if (1..=255).contains(&value.chars().count()) {
+        let visible = value.bytes().all(|b| (b' '..=b'~').contains(&b));
+        if visible && (1..=255).contains(&value.len()) {
             Ok(Self(value.to_owned()))
         } else {
-            Err("must be 1 to 255 characters")
+            Err("must be 1 to 255 visible ASCII characters")
         }
     }
 
@@ -419,7 +424,7 @@ spec_text! {
         |value| Password::parse(value.to_owned());
     NamePrefix => TextSpec { min_chars: 0, max_chars: 200, pattern: Some(NAME_PREFIX_PATTERN) },
         |value| NamePrefix::parse(value);
-    IdempotencyKey => TextSpec { min_chars: 1, max_chars: 255, pattern: None },
+    IdempotencyKey => TextSpec { min_chars: 1, max_chars: 255, pattern: Some(IDEMPOTENCY_KEY_PATTERN) },
         |value| IdempotencyKey::parse(value);
 }
 

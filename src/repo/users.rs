@@ -73,6 +73,34 @@ pub(crate) async fn get(tx: &mut TenantTx, id: UserId) -> Result<Option<User>, A
         .transpose()
 }
 
+/// A live user before a change of its credentials, and whether `email` (when given) is
+/// another address than its own, as the database compares them (by key).
+pub(crate) async fn get_for_change(
+    tx: &mut TenantTx,
+    id: UserId,
+    email: Option<&str>,
+) -> Result<Option<(User, bool)>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    tx.query_opt(
+        &sql!("users/get_for_change.sql"),
+        &[&org_id, id.as_uuid(), &email],
+    )
+    .await?
+    .as_ref()
+    .map(|row| Ok((User::try_from(row)?, col(row, "email_changes")?)))
+    .transpose()
+}
+
+/// The password hash of the transaction's own user (the caller), for re-authentication.
+pub(crate) async fn own_password_hash(tx: &mut TenantTx) -> Result<Option<String>, AppError> {
+    let (org_id, user_id) = (*tx.org_id().as_uuid(), *tx.user_id().as_uuid());
+    tx.query_opt(&sql!("users/password_hash.sql"), &[&org_id, &user_id])
+        .await?
+        .as_ref()
+        .map(|row| col(row, "password_hash"))
+        .transpose()
+}
+
 pub(crate) async fn get_any(tx: &mut TenantTx, id: UserId) -> Result<Option<User>, AppError> {
     let org_id = *tx.org_id().as_uuid();
     tx.query_opt(&sql!("users/get_any.sql"), &[&org_id, id.as_uuid()])

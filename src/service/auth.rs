@@ -28,16 +28,13 @@ pub(crate) async fn signup(
     signup: Signup,
     client: &ClientInfo,
 ) -> Result<(Organization, User, Issued), AppError> {
+    // Each sign-up costs a hash: limited per client address, before any work.
+    state.limits.check_signup(client.ip)?;
     // Hash before taking a connection: a pooled connection is never held during argon2.
     let password_hash = state.hasher.hash(signup.password.secret()).await?;
     // The new organization's context is the service's own statement, not a client's: the
     // ids are generated here, and RLS checks that both rows belong to that organization.
-    let principal = Principal::new(
-        OrgId::generate(),
-        UserId::generate(),
-        SessionId::generate(),
-        Role::Owner,
-    );
+    let principal = Principal::new(OrgId::generate(), UserId::generate(), SessionId::generate());
     let owner = NewUser {
         id: principal.user_id(),
         email: signup.email.as_str(),
@@ -47,7 +44,7 @@ pub(crate) async fn signup(
     };
     let (principal_ref, owner, signup_ref) = (&principal, &owner, &signup);
     let (org, user, (refresh_token, session_expires_at)) = retrying(|| async move {
-        let mut tx = state.db.new_session_tx(principal_ref).await?;
+        let mut tx = state.db.new_session_tx(principal_ref, Role::Owner).await?;
         let org = organizations::insert(
             &mut tx,
             signup_ref.org_slug.as_str(),
@@ -61,7 +58,7 @@ pub(crate) async fn signup(
     })
     .await?;
     let issued = Issued {
-        access: state.tokens.issue(&principal)?,
+        access: state.tokens.issue(&principal, Role::Owner)?,
         refresh_token,
         session_expires_at,
     };
@@ -113,10 +110,8 @@ pub(crate) async fn login(
     let (hash, principal) = match candidate {
         Some(c) => (
             Some(c.password_hash),
-            Some(Principal::new(
-                c.org_id,
-                c.user_id,
-                SessionId::generate(),
+            Some((
+                Principal::new(c.org_id, c.user_id, SessionId::generate()),
                 c.role,
             )),
         ),
@@ -124,10 +119,12 @@ pub(crate) async fn login(
     };
     let verified = state.hasher.verify(password, hash).await;
     let (outcome, result) = match (verified, principal) {
-        (Ok(true), Some(principal)) => match start_session(state, &principal, client).await {
-            Ok(issued) => ("success", Ok(issued)),
-            Err(err) => ("error", Err(err)),
-        },
+        (Ok(true), Some((principal, role))) => {
+            match start_session(state, &principal, role, client).await {
+                Ok(issued) => ("success", Ok(issued)),
+                Err(err) => ("error", Err(err)),
+            }
+        }
         (Ok(_), _) => ("invalid_credentials", Err(AppError::INVALID_CREDENTIALS)),
         (Err(err), _) => ("error", Err(err)),
     };
@@ -138,21 +135,22 @@ pub(crate) async fn login(
     result
 }
 
-/// Opens the session of a verified log-in and issues its tokens.
+/// Opens the session of a verified log-in, whose user has `role`, and issues its tokens.
 async fn start_session(
     state: &AppState,
     principal: &Principal,
+    role: Role,
     client: &ClientInfo,
 ) -> Result<Issued, AppError> {
     let (refresh_token, session_expires_at) = retrying(|| async move {
-        let mut tx = state.db.new_session_tx(principal).await?;
+        let mut tx = state.db.new_session_tx(principal, role).await?;
         let session = sessions::open(&mut tx, state, principal, client).await?;
         tx.commit().await?;
         Ok(session)
     })
     .await?;
     Ok(Issued {
-        access: state.tokens.issue(principal)?,
+        access: state.tokens.issue(principal, role)?,
         refresh_token,
         session_expires_at,
     })

@@ -10,8 +10,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use super::authorized;
 use crate::db::TenantTx;
-use crate::domain::IdempotencyKey;
+use crate::domain::{IdempotencyKey, Role};
 use crate::error::AppError;
 use crate::repo::idempotency;
 
@@ -43,25 +44,47 @@ impl Idempotency {
 }
 
 /// What to do with a request that carries a key.
-pub(crate) enum Begun<T> {
+enum Begun<T> {
     /// First use: perform the create, then [`finish`].
     Fresh,
     /// Already done: the record the first request created (creates always answered 201).
     Replay(T),
 }
 
-pub(crate) async fn begin<T: DeserializeOwned>(
+/// The first step of every idempotent create, one path for all of them. With a key, the
+/// transaction's first statement claims it (or finds the stored record) and brings back
+/// the caller's role; `authorize` judges that role before anything about the key is
+/// answered, so a caller without the right gets 403, never a replay or a 422 that tells which
+/// keys exist (the claim of a refused request rolls back with its transaction). Returns the
+/// stored record to replay, if any; without a key, nothing (the create authorizes its insert).
+pub(crate) async fn replay<T: DeserializeOwned>(
+    tx: &mut TenantTx,
+    idem: Option<&Idempotency>,
+    authorize: impl FnOnce(Role) -> Result<(), AppError>,
+) -> Result<Option<T>, AppError> {
+    let Some(idem) = idem else {
+        return Ok(None);
+    };
+    let begun = begin(tx, idem).await;
+    Ok(match authorized(tx, begun, authorize)? {
+        Begun::Fresh => None,
+        Begun::Replay(record) => Some(record),
+    })
+}
+
+async fn begin<T: DeserializeOwned>(
     tx: &mut TenantTx,
     idem: &Idempotency,
 ) -> Result<Begun<T>, AppError> {
-    if idempotency::claim(tx, idem.key.as_str(), idem.operation, &idem.request_hash).await? {
+    let key = idem.key.as_str();
+    if idempotency::claim(tx, key, idem.operation, &idem.request_hash).await? {
         return Ok(Begun::Fresh);
     }
-    let existing = idempotency::get(tx, idem.key.as_str())
+    let existing = idempotency::get(tx, key)
         .await?
         .ok_or_else(|| AppError::internal("a claimed idempotency key vanished"))?;
     if existing.expired {
-        idempotency::reclaim(tx, idem.key.as_str(), idem.operation, &idem.request_hash).await?;
+        idempotency::reclaim(tx, key, idem.operation, &idem.request_hash).await?;
         return Ok(Begun::Fresh);
     }
     if existing.operation != idem.operation || existing.request_hash != idem.request_hash {

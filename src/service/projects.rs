@@ -5,7 +5,7 @@
 //! key settles it). Concurrency control by version (`If-Match`), idempotent creates, soft
 //! delete and restore. The same rules hold in the database (RLS policies of V7 and V14).
 
-use super::idempotency::{self, Begun, Idempotency};
+use super::idempotency::{self, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::db::TenantTx;
@@ -85,24 +85,23 @@ pub(crate) async fn create(
         owner_id,
         status: input.status,
     };
-    let (new_project, idem) = (&new_project, &idem);
+    let authorize = |role: Role| {
+        if !manages(role) && owner_id != principal.user_id() {
+            return Err(AppError::forbidden(
+                "only owners and admins create projects for others",
+            ));
+        }
+        Ok(())
+    };
+    let (new_project, idem, authorize) = (&new_project, &idem, &authorize);
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
-        if let Some(idem) = idem
-            && let Begun::Replay(project) = idempotency::begin(&mut tx, idem).await?
-        {
+        if let Some(project) = idempotency::replay(&mut tx, idem.as_ref(), authorize).await? {
             tx.commit().await?;
             return Ok(project);
         }
         let inserted = projects::insert(&mut tx, new_project).await;
-        let project = authorized(&tx, inserted, |role| {
-            if !manages(role) && owner_id != principal.user_id() {
-                return Err(AppError::forbidden(
-                    "only owners and admins create projects for others",
-                ));
-            }
-            Ok(())
-        })?;
+        let project = authorized(&tx, inserted, authorize)?;
         if let Some(idem) = idem {
             idempotency::finish(&mut tx, idem, &project).await?;
         }

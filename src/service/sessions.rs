@@ -68,10 +68,10 @@ pub(crate) async fn refresh(
     token: &str,
     client: &ClientInfo,
 ) -> Result<Issued, AppError> {
-    let presented = RefreshToken::parse(token).ok_or(REFRESH_INVALID)?;
-    state
-        .limits
-        .check_refresh(client.ip, presented.org_id, presented.session_id)?;
+    state.limits.check_client(client.ip)?;
+    let Some(presented) = RefreshToken::parse(token) else {
+        return Err(failed(state, client, REFRESH_INVALID));
+    };
     let next = presented.successor(&state.sessions.successors);
     let mut tx = state.db.anon_tx().await?;
     let rotation = repo::auth::rotate_refresh_token(
@@ -81,6 +81,14 @@ pub(crate) async fn refresh(
         state.sessions.refresh_grace.as_secs_f64(),
     )
     .await?;
+    if let Rotation::Rotated { .. } = rotation {
+        // The token verified: only now does the refresh count against its session, and
+        // before the commit, so that a refused refresh rolls back and the presented token
+        // stays the current one.
+        state
+            .limits
+            .check_session(presented.org_id, presented.session_id)?;
+    }
     tx.commit().await?;
     match rotation {
         Rotation::Rotated {
@@ -88,9 +96,9 @@ pub(crate) async fn refresh(
             role,
             expires_at,
         } => {
-            let principal = Principal::new(presented.org_id, user_id, presented.session_id, role);
+            let principal = Principal::new(presented.org_id, user_id, presented.session_id);
             Ok(Issued {
-                access: state.tokens.issue(&principal)?,
+                access: state.tokens.issue(&principal, role)?,
                 refresh_token: next.encode(),
                 // Absolute: refreshing does not move it.
                 session_expires_at: expires_at,
@@ -102,12 +110,24 @@ pub(crate) async fn refresh(
                 session_id = %presented.session_id,
                 "refresh token reused: the session is revoked"
             );
-            Err(AppError::Unauthenticated {
-                code: "REFRESH_TOKEN_REUSED",
-                message: "this refresh token was already used; the session has been revoked",
-            })
+            Err(failed(
+                state,
+                client,
+                AppError::Unauthenticated {
+                    code: "REFRESH_TOKEN_REUSED",
+                    message: "this refresh token was already used; the session has been revoked",
+                },
+            ))
         }
-        Rotation::Invalid => Err(REFRESH_INVALID),
+        Rotation::Invalid => Err(failed(state, client, REFRESH_INVALID)),
+    }
+}
+
+/// A refresh that failed: `error`, or 429 once the client has failed too often.
+fn failed(state: &AppState, client: &ClientInfo, error: AppError) -> AppError {
+    match state.limits.check_refresh_failure(client.ip) {
+        Ok(()) => error,
+        Err(limited) => limited,
     }
 }
 

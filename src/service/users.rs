@@ -2,15 +2,18 @@
 //! - any member reads the organization's users;
 //! - owners and admins create, edit and delete users; only owners create, edit, promote to
 //!   or delete owners;
-//! - everyone edits their own email, display name and password, but not their own role;
+//! - everyone edits their own email, display name and password, but not their own role, and
+//!   changing one's own password or email needs the current password (re-authentication);
 //! - the last owner can be neither demoted nor deleted: the database settles it (trigger
 //!   `app.keep_an_owner`, serialised per organization), and its refusal is 409 `LAST_OWNER`.
 //!
 //! The same rules hold in the database (RLS policies and triggers of migration V6), so a bug
 //! here cannot grant more than the role allows.
 
-use super::idempotency::{self, Begun, Idempotency};
+use super::idempotency::{self, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::auth::Principal;
 use crate::domain::{DisplayName, Email, Password, Position, Role, User, UserId};
 use crate::error::AppError;
@@ -30,6 +33,8 @@ pub(crate) struct UpdateUser {
     pub display_name: Option<DisplayName>,
     pub role: Option<Role>,
     pub password: Option<Password>,
+    /// The caller's current password: proof needed to change one's own password or email.
+    pub current_password: Option<SecretString>,
 }
 
 /// The caller's own user. A token whose user was deleted no longer identifies anyone.
@@ -108,6 +113,10 @@ pub(crate) async fn create(
     input: CreateUser,
     idem: Option<Idempotency>,
 ) -> Result<User, AppError> {
+    let authorize = |role: Role| authorize_create(role, input.role);
+    // Refused before the hash (and before any idempotency look-up): the caller's role as the
+    // database has it now, in one round trip that holds no connection during the hash.
+    authorize(state.db.tenant_tx(principal).await?.current_role().await?)?;
     let password_hash = state.hasher.hash(input.password.secret()).await?;
     let new_user = NewUser {
         id: UserId::generate(),
@@ -116,15 +125,11 @@ pub(crate) async fn create(
         password_hash: &password_hash,
         role: input.role,
     };
-    let (new_user, idem) = (&new_user, &idem);
+    let (new_user, idem, authorize) = (&new_user, &idem, &authorize);
     retrying(|| async move {
+        // The role is judged again in this transaction: it may have changed since.
         let mut tx = state.db.tenant_tx(principal).await?;
-        if let Some(idem) = idem
-            && let Begun::Replay(user) = idempotency::begin(&mut tx, idem).await?
-        {
-            if !tx.role()?.manages_users() {
-                return Err(AppError::forbidden("only owners and admins can add users"));
-            }
+        if let Some(user) = idempotency::replay(&mut tx, idem.as_ref(), authorize).await? {
             tx.commit().await?;
             return Ok(user);
         }
@@ -132,7 +137,7 @@ pub(crate) async fn create(
         // included. The caller's role comes back with the insert (same round trip); an
         // unauthorised insert is rolled back when `tx` drops.
         let inserted = users::insert(&mut tx, new_user).await;
-        let user = authorized(&tx, inserted, |role| authorize_create(role, new_user.role))?;
+        let user = authorized(&tx, inserted, authorize)?;
         if let Some(idem) = idem {
             idempotency::finish(&mut tx, idem, &user).await?;
         }
@@ -149,10 +154,7 @@ pub(crate) async fn update(
     input: UpdateUser,
     precondition: Option<Precondition>,
 ) -> Result<User, AppError> {
-    let password_hash = match &input.password {
-        Some(password) => Some(state.hasher.hash(password.secret()).await?),
-        None => None,
-    };
+    let password_hash = prepare_credentials(state, principal, id, &input).await?;
     let changes = UserChanges {
         email: input.email.as_ref().map(Email::as_str),
         display_name: input.display_name.as_ref().map(DisplayName::as_str),
@@ -183,6 +185,60 @@ pub(crate) async fn update(
         Ok(user)
     })
     .await
+}
+
+/// The work an update needs before its transaction, done outside it (no connection is held
+/// during argon2), and only once the caller is known to be allowed: a change that sets a
+/// password or the caller's own email is first authorized with the caller's role and the
+/// target as the database has them (one round trip); a change of one's own password or email
+/// then needs the current password; last, the new password is hashed.
+async fn prepare_credentials(
+    state: &AppState,
+    principal: &Principal,
+    id: UserId,
+    input: &UpdateUser,
+) -> Result<Option<String>, AppError> {
+    let is_self = id == principal.user_id();
+    if input.password.is_none() && !(is_self && input.email.is_some()) {
+        return Ok(None);
+    }
+    let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
+    let email = input.email.as_ref().map(Email::as_str);
+    let (target, new_email) = users::get_for_change(&mut tx, id, email)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorize_update(tx.role()?, principal.user_id(), &target, input)?;
+    tx.commit().await?;
+    if is_self && (input.password.is_some() || new_email) {
+        reauthenticate(state, principal, input.current_password.as_ref()).await?;
+    }
+    match &input.password {
+        Some(password) => Ok(Some(state.hasher.hash(password.secret()).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A user changing their own credentials proves they know the current password, so a stolen
+/// access token alone cannot take the account over for good. Limited per user like log-in.
+async fn reauthenticate(
+    state: &AppState,
+    principal: &Principal,
+    current: Option<&SecretString>,
+) -> Result<(), AppError> {
+    let current = current.ok_or(AppError::REAUTHENTICATION_REQUIRED)?;
+    state
+        .limits
+        .check_reauthentication(principal.org_id(), principal.user_id())?;
+    let mut tx = state.db.tenant_tx(principal).await?;
+    tx.commit_with_next_statement();
+    let hash = users::own_password_hash(&mut tx).await?;
+    tx.commit().await?;
+    if state.hasher.verify(current.expose_secret(), hash).await? {
+        Ok(())
+    } else {
+        Err(AppError::INVALID_CURRENT_PASSWORD)
+    }
 }
 
 fn authorize_create(role: Role, new_role: Role) -> Result<(), AppError> {

@@ -141,7 +141,7 @@ async fn a_lost_database_is_a_503_envelope_not_a_500_or_a_hang() {
 }
 
 #[tokio::test]
-async fn a_well_formed_request_id_is_echoed_and_a_bad_one_replaced() {
+async fn a_well_formed_request_id_is_echoed() {
     let app = TestApp::spawn().await;
 
     let kept = app
@@ -149,15 +149,7 @@ async fn a_well_formed_request_id_is_echoed_and_a_bad_one_replaced() {
         .header("x-request-id", "trace-abc.123")
         .send()
         .await;
+
     kept.assert_error(404, "NOT_FOUND");
     assert_eq!(kept.header("x-request-id"), Some("trace-abc.123"));
-
-    let replaced = app
-        .get("/nope")
-        .header("x-request-id", &"x".repeat(500))
-        .send()
-        .await;
-    replaced.assert_error(404, "NOT_FOUND");
-    let id = replaced.header("x-request-id").expect("an id");
-    assert!(id.len() <= 128 && id != "x".repeat(500));
 }

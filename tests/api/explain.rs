@@ -168,6 +168,8 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
         ("organizations/insert.sql", vec![&org, &name, &name]),
         ("users/get.sql", vec![&org, &user]),
         ("users/get_any.sql", vec![&org, &user]),
+        ("users/get_for_change.sql", vec![&org, &user, &email]),
+        ("users/password_hash.sql", vec![&org, &user]),
         ("users/list.sql", vec![&org, &missing, &limit, &no]),
         ("users/list.sql", vec![&org, &user, &limit, &yes]),
         (

@@ -79,7 +79,7 @@ async fn every_spelling_of_an_email_shares_one_account_budget_when_guessing() {
 #[tokio::test]
 async fn one_client_address_is_rate_limited_across_accounts() {
     let app = limited_app(1000, 4).await;
-    // Sign-up is not limited; log-in and refresh share the per-address budget.
+    // Sign-up has a budget of its own; log-in and refresh share the per-address budget.
     let owner = app.signup("acme").await;
     for i in 0..3 {
         app.login("acme", &format!("nobody{i}@acme.test"), "whatever!")

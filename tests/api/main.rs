@@ -3,21 +3,28 @@
 
 mod support;
 
+mod abuse_limits;
 mod auth;
+mod authorize_first;
+mod connection_hygiene;
 mod consistency;
 mod cross_tenant;
 mod deploy;
 mod errors;
 mod explain;
 mod faults;
+mod headers;
+mod http_layer;
 mod isolation;
 mod login_hardening;
+mod metric_labels;
 mod name_keys;
 mod openapi_drift;
 mod operability;
 mod ops;
 mod pool_leak;
 mod projects;
+mod reauthentication;
 mod removal;
 mod retention;
 mod round_trips;

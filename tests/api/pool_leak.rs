@@ -70,11 +70,13 @@ async fn exercise(app: &TestApp, org: &Org, i: usize) {
             }
         }
         3 => {
-            // Fails inside the transaction (after a successful read): rolled back.
-            let taken = &org.members[(i + 1) % 3].email;
+            // Fails inside the transaction (after a successful read): rolled back. The owner
+            // edits another user (changing one's own email would need the current password).
+            let target = &org.members[1 + i % 2];
+            let taken = &org.members[2 - i % 2].email;
             let resp = app
-                .as_user(member)
-                .patch(&format!("/v1/users/{}", member.user_id))
+                .as_user(&org.members[0])
+                .patch(&format!("/v1/users/{}", target.user_id))
                 .json(json!({"email": taken}))
                 .send()
                 .await;
@@ -95,7 +97,12 @@ async fn exercise(app: &TestApp, org: &Org, i: usize) {
                 .expect("settings");
             assert_eq!(row.get::<_, String>(0), principal.org_id().to_string());
             assert_eq!(row.get::<_, String>(1), principal.user_id().to_string());
-            assert_eq!(row.get::<_, String>(2), principal.role().as_str());
+            let role = ["owner", "admin", "member"][i % 3];
+            assert_eq!(
+                row.get::<_, String>(2),
+                role,
+                "the role from the users table"
+            );
             assert_eq!(row.get::<_, String>(3), "tenantry_app");
             if i.is_multiple_of(2) {
                 tx.commit().await.expect("commit");

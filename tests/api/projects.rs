@@ -356,7 +356,7 @@ async fn two_concurrent_edits_with_the_same_etag_give_one_success_and_one_412() 
         "no lost update"
     );
 
-    for stale in ["\"1\"", "W/\"1\"", "garbage"] {
+    for stale in ["\"1\"", "W/\"1\""] {
         app.as_user(&owner)
             .delete(&path)
             .header("if-match", stale)
@@ -364,6 +364,12 @@ async fn two_concurrent_edits_with_the_same_etag_give_one_success_and_one_412() 
             .await
             .assert_error(412, "PRECONDITION_FAILED");
     }
+    app.as_user(&owner)
+        .delete(&path)
+        .header("if-match", "garbage")
+        .send()
+        .await
+        .assert_error(400, "INVALID_HEADER");
     app.as_user(&owner)
         .delete(&path)
         .header("if-match", "*")

@@ -243,7 +243,7 @@ async fn changing_ones_password_ends_the_other_sessions() {
 
     app.as_user(&owner)
         .patch(&format!("/v1/users/{}", owner.user_id))
-        .json(json!({"password": "my new password"}))
+        .json(json!({"password": "my new password", "current_password": PASSWORD}))
         .send()
         .await
         .assert_status(200);

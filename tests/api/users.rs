@@ -93,7 +93,7 @@ async fn changing_an_email_to_a_taken_one_returns_409() {
     let resp = app
         .as_user(&bob)
         .patch(&format!("/v1/users/{}", bob.user_id))
-        .json(json!({"email": owner.email.to_uppercase()}))
+        .json(json!({"email": owner.email.to_uppercase(), "current_password": PASSWORD}))
         .send()
         .await;
 
@@ -373,7 +373,7 @@ async fn a_changed_password_is_the_only_one_that_logs_in() {
 
     app.as_user(&owner)
         .patch(&format!("/v1/users/{}", owner.user_id))
-        .json(json!({"password": "a brand new password"}))
+        .json(json!({"password": "a brand new password", "current_password": PASSWORD}))
         .send()
         .await
         .assert_status(200);

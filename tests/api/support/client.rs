@@ -10,8 +10,9 @@ pub struct Req<'a> {
     app: &'a TestApp,
     method: Method,
     path: String,
-    headers: Vec<(String, String)>,
-    body: Option<(String, Vec<u8>)>,
+    headers: Vec<(String, Vec<u8>)>,
+    /// The body and, unless set as a header, its content type.
+    body: Option<(Option<String>, Vec<u8>)>,
 }
 
 impl<'a> Req<'a> {
@@ -29,8 +30,14 @@ impl<'a> Req<'a> {
         self.header("authorization", &format!("Bearer {token}"))
     }
 
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
+    pub fn header(self, name: &str, value: &str) -> Self {
+        self.header_bytes(name, value.as_bytes())
+    }
+
+    /// A header whose value is any bytes HTTP can carry (obs-text included), for testing how
+    /// unparseable values are handled.
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        self.headers.push((name.to_owned(), value.to_vec()));
         self
     }
 
@@ -39,7 +46,13 @@ impl<'a> Req<'a> {
     }
 
     pub fn raw(mut self, content_type: &str, body: Vec<u8>) -> Self {
-        self.body = Some((content_type.to_owned(), body));
+        self.body = Some((Some(content_type.to_owned()), body));
+        self
+    }
+
+    /// A body whose content type, if any, is one of the headers.
+    pub fn raw_body(mut self, body: Vec<u8>) -> Self {
+        self.body = Some((None, body));
         self
     }
 
@@ -49,10 +62,15 @@ impl<'a> Req<'a> {
             .http
             .request(self.method.clone(), self.app.url(&self.path));
         for (name, value) in &self.headers {
+            let value = reqwest::header::HeaderValue::from_bytes(value)
+                .expect("a value HTTP can carry (no CR, LF or NUL)");
             req = req.header(name, value);
         }
         if let Some((content_type, body)) = self.body {
-            req = req.header("content-type", content_type).body(body);
+            if let Some(content_type) = content_type {
+                req = req.header("content-type", content_type);
+            }
+            req = req.body(body);
         }
         let resp = req.send().await.expect("the request completes");
         TestResponse::read(resp).await

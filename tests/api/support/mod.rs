@@ -55,6 +55,10 @@ pub fn settings_for(db: &TestDb) -> Settings {
     // Every test client is 127.0.0.1: rate limits are tested on their own, with low values.
     settings.account_attempts_per_minute = 100_000;
     settings.client_attempts_per_minute = 100_000;
+    settings.signups_per_hour = 100_000;
+    settings.refresh_failures_per_minute = 100_000;
+    // Tests fire dozens of concurrent creates (each a hash): let them queue.
+    settings.password_hash_queue = 10_000;
     settings
 }
 

@@ -1,11 +1,12 @@
-//! A TCP proxy between the service and PostgreSQL that counts round trips: a round trip is
-//! the client sending again after the server has answered. Each chunk is also delayed, in each
-//! direction, so that everything a client writes without waiting arrives before the first
-//! answer, however the machine schedules the writes.
+//! TCP proxies between the service and PostgreSQL: one counts round trips (a round trip is
+//! the client sending again after the server has answered), delaying each chunk in each
+//! direction so that everything a client writes without waiting arrives before the first
+//! answer, however the machine schedules the writes; the other records what the service says
+//! to the server and which notices come back.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -96,4 +97,126 @@ async fn pump(
     }
     drop(tx);
     let _ = writer.await;
+}
+
+/// What a [`tapping_proxy`] saw of the PostgreSQL protocol.
+#[derive(Debug, Default)]
+pub struct Tapped {
+    /// Connections opened through the proxy.
+    pub connections: usize,
+    /// The text of every simple-protocol query (`Query` message) the service sent.
+    pub queries: Vec<String>,
+    /// The message of every notice (`NoticeResponse`, e.g. a WARNING) the server sent.
+    pub notices: Vec<String>,
+}
+
+/// Starts a proxy to `upstream` that forwards everything unchanged and records, from the
+/// frontend/backend protocol, the simple queries sent and the notices received.
+pub async fn tapping_proxy(upstream: SocketAddr) -> (SocketAddr, Arc<Mutex<Tapped>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let tapped = Arc::new(Mutex::new(Tapped::default()));
+    let record = tapped.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = TcpStream::connect(upstream).await else {
+                continue;
+            };
+            record.lock().expect("tap").connections += 1;
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            tokio::spawn(tap(
+                client_read,
+                server_write,
+                Direction::Frontend,
+                record.clone(),
+            ));
+            tokio::spawn(tap(
+                server_read,
+                client_write,
+                Direction::Backend,
+                record.clone(),
+            ));
+        }
+    });
+    (addr, tapped)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Service to server: the first message (startup or cancel request) has no type byte.
+    Frontend,
+    Backend,
+}
+
+async fn tap(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    direction: Direction,
+    record: Arc<Mutex<Tapped>>,
+) {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut typed = direction == Direction::Backend;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        pending.extend_from_slice(&buf[..n]);
+        // Record every complete message before forwarding: the other side cannot react to
+        // a message before the test can see it.
+        loop {
+            let header = if typed { 5 } else { 4 };
+            if pending.len() < header {
+                break;
+            }
+            let len_at = usize::from(typed);
+            let len =
+                u32::from_be_bytes(pending[len_at..len_at + 4].try_into().expect("four bytes"))
+                    as usize;
+            let total = len + len_at;
+            if pending.len() < total {
+                break;
+            }
+            let message: Vec<u8> = pending.drain(..total).collect();
+            if typed {
+                let payload = &message[5..];
+                let mut tapped = record.lock().expect("tap");
+                match (direction, message[0]) {
+                    (Direction::Frontend, b'Q') => tapped.queries.push(c_string(payload)),
+                    (Direction::Backend, b'N') => tapped.notices.push(notice_text(payload)),
+                    _ => {}
+                }
+            }
+            typed = true;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+}
+
+fn c_string(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// The severity and message fields of a NoticeResponse.
+fn notice_text(mut fields: &[u8]) -> String {
+    let (mut severity, mut message) = (String::new(), String::new());
+    while let Some((&code, rest)) = fields.split_first() {
+        if code == 0 {
+            break;
+        }
+        let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+        let value = String::from_utf8_lossy(&rest[..end]).into_owned();
+        fields = &rest[(end + 1).min(rest.len())..];
+        match code {
+            b'S' => severity = value,
+            b'M' => message = value,
+            _ => {}
+        }
+    }
+    format!("{severity}: {message}")
 }

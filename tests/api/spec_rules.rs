@@ -94,7 +94,12 @@ const BOUNDED_ONLY: &[&str] = &[
     "LoginRequest.email",
     "LoginRequest.password",
     "RefreshRequest.refresh_token",
+    "UpdateUserRequest.current_password",
 ];
+
+/// Parameters whose rule is the API layer's own, checked beside it: `If-Match` is read by
+/// `api::conditional::IfMatch`, whose unit test compares its declared pattern with its parser.
+const CHECKED_ELSEWHERE: &[&str] = &["If-Match"];
 
 fn ok<R: SpecText>(value: &str) -> bool {
     R::check(value).is_ok()
@@ -359,8 +364,12 @@ fn every_constrained_string_of_the_spec_has_its_domain_rule_listed() {
     for operation in operations() {
         let id = operation["operationId"].as_str().expect("an operation id");
         for param in operation["parameters"].as_array().into_iter().flatten() {
-            let place = format!("{id}({})", param["name"].as_str().expect("a name"));
-            if constrained(&param["schema"]) && !listed.contains(&place) {
+            let name = param["name"].as_str().expect("a name");
+            let place = format!("{id}({name})");
+            if constrained(&param["schema"])
+                && !listed.contains(&place)
+                && !CHECKED_ELSEWHERE.contains(&name)
+            {
                 unlisted.push(place);
             }
         }

@@ -36,6 +36,8 @@ pub enum RunError {
     Server(#[source] std::io::Error),
     #[error("cannot prepare password hashing: {0}")]
     Hasher(String),
+    #[error(transparent)]
+    Spec(#[from] api::SpecError),
 }
 
 /// `tenantry migrate`: create the database if needed and apply pending migrations.
@@ -80,7 +82,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
     if settings.migrate_on_start {
         migrate(settings).await?;
     }
-    let db = Db::new(settings)?;
+    let db = Db::new(&settings.db_config())?;
     for warning in db.self_check().await? {
         tracing::warn!("{warning}");
     }
@@ -100,7 +102,6 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             settings.access_token_ttl_secs,
         )),
         hasher,
-        metrics_token: settings.metrics_token.clone(),
         sessions: SessionPolicy {
             ttl: Duration::from_secs(settings.session_ttl_secs),
             refresh_grace: Duration::from_secs(settings.refresh_grace_secs),
@@ -121,8 +122,7 @@ pub struct App {
     acceptor: TcpAcceptor,
     addr: SocketAddr,
     state: AppState,
-    body_limit: u64,
-    request_timeout: Duration,
+    http: api::HttpSettings,
     shutdown_grace: Duration,
 }
 
@@ -143,8 +143,11 @@ impl App {
             acceptor,
             addr,
             state,
-            body_limit: settings.body_limit_bytes,
-            request_timeout: settings.request_timeout(),
+            http: api::HttpSettings {
+                body_limit: settings.body_limit_bytes,
+                request_timeout: settings.request_timeout(),
+                metrics_token: settings.metrics_token.clone(),
+            },
             shutdown_grace: settings.shutdown_grace(),
         })
     }
@@ -169,7 +172,7 @@ impl App {
                 limits.sweep();
             }
         });
-        let routes = api::routes(self.state, self.body_limit, self.request_timeout);
+        let routes = api::routes(self.state, self.http)?;
         tracing::info!(addr = %self.addr, "serving; Swagger UI at /docs");
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(self.shutdown_grace))

@@ -283,8 +283,16 @@ impl Settings {
             .unwrap_or(&self.database_url)
     }
 
-    pub fn db_acquire_timeout(&self) -> Duration {
-        Duration::from_millis(self.db_acquire_timeout_ms)
+    /// What the request pool is built from.
+    pub fn db_config(&self) -> crate::db::DbConfig {
+        crate::db::DbConfig {
+            url: self.database_url.clone(),
+            pool_size: self.db_pool_size as usize,
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            connect_timeout: self.db_connect_timeout(),
+            statement_timeout_ms: self.db_statement_timeout_ms,
+            idle_in_transaction_timeout_ms: self.db_idle_in_transaction_timeout_ms,
+        }
     }
 
     pub fn request_timeout(&self) -> Duration {

@@ -12,6 +12,7 @@
 //! - [`domain`]: validated newtypes (ids, emails, roles, cursors).
 //! - [`error`]: [`error::AppError`] and the one SQLSTATE/constraint mapping.
 //! - [`metrics`]: Prometheus metrics served at `/metrics`.
+//! - [`retry`]: retrying with exponential backoff (start-up, conflicting transactions).
 
 pub mod api;
 pub mod app;
@@ -22,5 +23,6 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub(crate) mod repo;
+pub mod retry;
 pub mod service;
 pub mod telemetry;

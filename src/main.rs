@@ -58,8 +58,16 @@ fn main() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Openapi(args) = &command {
         // Printing the spec needs neither a database nor a runtime.
-        print!("{}", tenantry::api::spec(args.format));
-        return ExitCode::SUCCESS;
+        return match tenantry::api::spec(args.format) {
+            Ok(spec) => {
+                print!("{spec}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::FAILURE
+            }
+        };
     }
     tenantry::telemetry::init(cli.settings.log_format());
     let runtime = match tokio::runtime::Builder::new_multi_thread()

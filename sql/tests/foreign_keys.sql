@@ -1,65 +1,86 @@
--- Composite foreign keys keep references inside one organization, whatever role writes: a row of
--- organization A can only reference rows of A. Shown on a scratch table app.pgtap_notes created
--- inside this test's transaction (and rolled back with it), referencing app.users the way a
--- future tenant table would, and written as the superuser, to which RLS does not apply.
+-- The schema's references between tenant tables keep every row inside its organization,
+-- whatever role writes. The catalog lists each reference (a new one fails the first check until
+-- it is listed and exercised here); the real tables then refuse, as the superuser (to which RLS
+-- does not apply, so only the keys protect), every write that would point across organizations.
 begin;
-select plan(9);
+select plan(10);
 
 \ir fixtures/seed.psql
 
-create table app.pgtap_notes (
-    org_id uuid not null,
-    id uuid not null,
-    author_id uuid not null,
-    primary key (org_id, id),
-    foreign key (org_id, author_id) references app.users (org_id, id)
-);
-
 select ok((select rolsuper from pg_roles where rolname = current_user),
     'premise: running as a superuser (RLS does not apply; only the keys protect)');
-select has_table('app', 'pgtap_notes', 'premise: the scratch table app.pgtap_notes exists');
 
--- A note of A by A's user: fine.
+-- Every foreign key of schema app that references a tenant table other than the organizations
+-- themselves, with its columns in order and the referenced columns in order.
+select is(
+    array(select format('%s: %s (%s) -> %s (%s)', c.conname, c.conrelid::regclass,
+                        (select string_agg(a.attname, ', ' order by k.i)
+                         from unnest(c.conkey) with ordinality k(n, i)
+                         join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n),
+                        c.confrelid::regclass,
+                        (select string_agg(a.attname, ', ' order by k.i)
+                         from unnest(c.confkey) with ordinality k(n, i)
+                         join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n))
+          from pg_constraint c
+          where c.contype = 'f' and c.connamespace = 'app'::regnamespace
+            and c.confrelid <> 'app.organizations'::regclass
+          order by c.conname),
+    array['fk_projects_owner: app.projects (org_id, owner_id) -> app.users (org_id, id)',
+          'fk_sessions_user: app.sessions (org_id, user_id) -> app.users (org_id, id)'],
+    'the references between tenant tables are exactly these, each keyed by (org_id, id)');
+
+-- app.users has no key on id alone: no table can reference a user without its organization.
+select throws_ok(
+    $$create table app.pgtap_bad_ref (author_id uuid references app.users (id))$$,
+    '42830', null, 'a foreign key to app.users (id) alone cannot be declared (no such key)');
+
+-- The live-owner triggers (V14) refuse an owner they cannot find before the keys are checked;
+-- they are disabled inside this transaction (rolled back with it) so that the keys themselves
+-- are tested.
+alter table app.projects disable trigger require_live_owner;
+alter table app.projects disable trigger require_live_owner_on_change;
+
+-- A project of A owned by A's user: fine.
 select lives_ok(
-    $$insert into app.pgtap_notes (org_id, id, author_id)
+    $$insert into app.projects (org_id, id, name, owner_id)
       values ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-1111-4000-8000-000000000001',
-              'aaaaaaaa-0000-4000-8000-000000000001')$$,
-    'a note of A written by a user of A is accepted');
+              'Apollo', 'aaaaaaaa-0000-4000-8000-000000000001')$$,
+    'a project of A owned by a user of A is accepted');
 
--- A note of A whose author is a user of B: the key (A, B1) does not exist.
 select throws_ok(
-    $$insert into app.pgtap_notes (org_id, id, author_id)
+    $$insert into app.projects (org_id, id, name, owner_id)
       values ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-1111-4000-8000-000000000002',
-              'bbbbbbbb-0000-4000-8000-000000000001')$$,
-    '23503', null, 'a note of A written by a user of B is refused (23503), even for the superuser');
+              'Gemini', 'bbbbbbbb-0000-4000-8000-000000000001')$$,
+    '23503',
+    'insert or update on table "projects" violates foreign key constraint "fk_projects_owner"',
+    'a project of A owned by a user of B is refused by fk_projects_owner');
 select throws_ok(
-    $$insert into app.pgtap_notes (org_id, id, author_id)
-      values ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'bbbbbbbb-1111-4000-8000-000000000001',
-              'aaaaaaaa-0000-4000-8000-000000000001')$$,
-    '23503', null, 'a note of B written by a user of A is refused (23503)');
-
--- An existing note cannot be re-pointed across organizations either.
-select throws_ok(
-    $$update app.pgtap_notes set author_id = 'bbbbbbbb-0000-4000-8000-000000000002'
+    $$update app.projects set owner_id = 'bbbbbbbb-0000-4000-8000-000000000002'
       where id = 'aaaaaaaa-1111-4000-8000-000000000001'$$,
-    '23503', null, 'pointing A''s note at a user of B is refused (23503)');
+    '23503',
+    'insert or update on table "projects" violates foreign key constraint "fk_projects_owner"',
+    'handing A''s project to a user of B is refused by fk_projects_owner');
 select throws_ok(
-    $$update app.pgtap_notes set org_id = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'
+    $$update app.projects set org_id = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'
       where id = 'aaaaaaaa-1111-4000-8000-000000000001'$$,
-    '23503', null, 'moving A''s note into B while keeping A''s author is refused (23503)');
+    '23503',
+    'insert or update on table "projects" violates foreign key constraint "fk_projects_owner"',
+    'moving A''s project into B while keeping A''s owner is refused by fk_projects_owner');
 
--- Users can only be referenced together with their organization: there is no key on id alone.
 select throws_ok(
-    $$create table app.pgtap_bad_notes (
-          org_id uuid not null, id uuid not null, author_id uuid not null,
-          foreign key (author_id) references app.users (id))$$,
-    '42830', null, 'a foreign key to app.users (id) alone cannot even be declared (no such key)');
+    $$insert into app.sessions (org_id, id, user_id, current_hashes, expires_at)
+      values ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-2222-4000-8000-000000000001',
+              'bbbbbbbb-0000-4000-8000-000000000001', array['\x01'::bytea], now() + interval '1 day')$$,
+    '23503',
+    'insert or update on table "sessions" violates foreign key constraint "fk_sessions_user"',
+    'a session of A for a user of B is refused by fk_sessions_user');
 
 select results_eq(
-    'select org_id, id, author_id from app.pgtap_notes',
+    $$select org_id, id, owner_id from app.projects$$,
     $$values ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'::uuid, 'aaaaaaaa-1111-4000-8000-000000000001'::uuid,
               'aaaaaaaa-0000-4000-8000-000000000001'::uuid)$$,
-    'only the same-organization note was stored, unchanged');
+    'only the same-organization project was stored, unchanged');
+select is((select count(*) from app.sessions), 0::bigint, 'no session was stored');
 
 select * from finish();
 rollback;

@@ -8,10 +8,11 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
 use super::ApiTags;
-use super::body::{JsonBody, field, finish};
+use super::body::JsonBody;
 use super::envelope::ApiError;
 use super::org::OrganizationDto;
 use super::security::BearerAuth;
+use super::text::Text;
 use super::users::UserDto;
 use crate::domain::{DisplayName, Email, OrgName, OrgSlug, Password};
 use crate::service::sessions::{ClientInfo, Issued};
@@ -27,39 +28,18 @@ pub(crate) struct SignupRequest {
     /// The organization's display name: visible text, without control, format or invisible
     /// characters (zero-width spaces and joiners, bidirectional controls, soft hyphens, tag
     /// characters, ...; the pattern names those below U+10000), stored in Unicode NFC.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
-    ))]
-    org_name: String,
+    org_name: Text<OrgName>,
     /// The organization's unique handle, used at log-in: 1 to 63 lower-case letters, digits
     /// or inner hyphens.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 63,
-        pattern = "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-    ))]
-    org_slug: String,
+    org_slug: Text<OrgSlug>,
     /// The first user's email address, without white space or invisible characters (as for
     /// names); stored lower-cased in Unicode NFC, the form that makes it unique.
-    #[oai(validator(
-        min_length = 3,
-        max_length = 254,
-        pattern = "^[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]{1,64}@[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB](?:[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB])?[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
-    ))]
-    email: String,
+    email: Text<Email>,
     /// The first user's display name: visible text (as for the organization's name), stored in
     /// Unicode NFC.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
-    ))]
-    display_name: String,
+    display_name: Text<DisplayName>,
     /// 8 to 128 characters.
-    #[oai(validator(min_length = 8, max_length = 128))]
-    password: String,
+    password: Text<Password>,
 }
 
 /// Credentials of one user of one organization. The same email may exist in several
@@ -183,28 +163,13 @@ impl AuthApi {
         body: JsonBody<SignupRequest>,
     ) -> Result<SignupResponse, ApiError> {
         let req = body.0;
-        let mut errors = Vec::new();
-        let org_name = field(&mut errors, "org_name", OrgName::parse(&req.org_name));
-        let org_slug = field(&mut errors, "org_slug", OrgSlug::parse(&req.org_slug));
-        let email = field(&mut errors, "email", Email::parse(&req.email));
-        let display_name = field(
-            &mut errors,
-            "display_name",
-            DisplayName::parse(&req.display_name),
-        );
-        let password = field(&mut errors, "password", Password::parse(req.password));
-        let signup = finish(
-            errors,
-            (|| {
-                Some(service::auth::Signup {
-                    org_name: org_name?,
-                    org_slug: org_slug?,
-                    email: email?,
-                    display_name: display_name?,
-                    password: password?,
-                })
-            })(),
-        )?;
+        let signup = service::auth::Signup {
+            org_name: req.org_name.into_value(),
+            org_slug: req.org_slug.into_value(),
+            email: req.email.into_value(),
+            display_name: req.display_name.into_value(),
+            password: req.password.into_value(),
+        };
         let (org, user, token) = service::auth::signup(&state, signup, &client_info(http)).await?;
         Ok(SignupResponse::Created(Json(SignupResultDto {
             organization: org.into(),

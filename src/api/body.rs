@@ -159,37 +159,3 @@ fn backticked(message: &str) -> Option<&str> {
     let len = message[start..].find('`')?;
     Some(&message[start..start + len])
 }
-
-/// Collects every invalid field at once, so a client can show them all.
-pub(crate) fn field<T>(
-    errors: &mut Vec<FieldError>,
-    name: &str,
-    parsed: Result<T, &'static str>,
-) -> Option<T> {
-    parsed
-        .map_err(|message| errors.push(FieldError::new(name, message)))
-        .ok()
-}
-
-pub(crate) fn finish<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, AppError> {
-    match value {
-        Some(value) if errors.is_empty() => Ok(value),
-        _ => Err(AppError::Validation { details: errors }),
-    }
-}
-
-/// The body of a create's 201: the new resource, or the stored body of the first request
-/// with the same `Idempotency-Key`.
-pub(crate) fn created_body<T, D>(
-    created: crate::service::idempotency::Created<T>,
-) -> Result<D, AppError>
-where
-    D: From<T> + ParseFromJSON,
-{
-    match created {
-        crate::service::idempotency::Created::New(resource) => Ok(D::from(resource)),
-        crate::service::idempotency::Created::Replayed(body) => {
-            D::parse_from_json(Some(body)).map_err(|err| AppError::internal(err.into_message()))
-        }
-    }
-}

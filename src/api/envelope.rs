@@ -1,8 +1,11 @@
 //! The one error envelope: `{"error": {"code", "message", "request_id", "details"?}}`.
 //!
-//! [`ApiError`] documents every error status in the spec; `From<AppError> for ApiError` is the
-//! only place an outcome gets its status, and where errors are logged. [`render`] builds the
+//! [`ApiError`] documents every error status in the spec; [`public`] is the one table that gives
+//! each kind of error its status, code and public message, and `From<AppError> for ApiError`
+//! the only place errors are logged. [`render`] builds the
 //! same body for errors raised outside operations (routing, extractors, panics).
+
+use std::borrow::Cow;
 
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
@@ -134,110 +137,161 @@ pub enum ApiError {
     ),
 }
 
+/// What a client is told about each kind of [`AppError`]: its status, code and public message.
+/// The one table; everything else about an error response (envelope, logging, headers) is
+/// derived from it.
+fn public(err: &AppError) -> (StatusCode, &'static str, Cow<'static, str>) {
+    use AppError as E;
+    let own = || Cow::Owned(err.to_string());
+    match err {
+        E::BadRequest { code, message, .. } => {
+            (StatusCode::BAD_REQUEST, code, message.clone().into())
+        }
+        E::Unauthenticated { code, message } => (StatusCode::UNAUTHORIZED, code, (*message).into()),
+        E::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, (*message).into()),
+        E::NotFound => (StatusCode::NOT_FOUND, "NOT_FOUND", own()),
+        E::Conflict { code, message } => (StatusCode::CONFLICT, code, (*message).into()),
+        E::PreconditionFailed => (
+            StatusCode::PRECONDITION_FAILED,
+            "PRECONDITION_FAILED",
+            own(),
+        ),
+        E::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", own()),
+        E::UnsupportedMediaType => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            own(),
+        ),
+        E::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", own()),
+        E::Rejected { code, message } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, code, (*message).into())
+        }
+        E::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", own()),
+        E::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "OVERLOADED", own()),
+        // Server-side failures say nothing about their cause.
+        E::Unavailable { code, .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            "the service is temporarily unavailable; retry later".into(),
+        ),
+        E::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "an unexpected error occurred".into(),
+        ),
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(err: AppError) -> Self {
-        let json = |code: &str, message: String, details: Vec<FieldError>| {
-            Json(ErrorEnvelope::new(code, message, details))
-        };
-        match err {
-            AppError::BadRequest {
-                code,
-                message,
-                details,
-            } => {
-                tracing::debug!(code, %message, "bad request");
-                ApiError::BadRequest(json(code, message, details))
-            }
-            AppError::Unauthenticated { code, message } => {
-                tracing::debug!(code, "unauthenticated");
-                ApiError::Unauthorized(json(code, message.into(), Vec::new()))
-            }
-            AppError::Forbidden { code, message } => {
-                tracing::debug!(code, %message, "forbidden");
-                ApiError::Forbidden(json(code, message.into(), Vec::new()))
-            }
-            err @ AppError::NotFound => {
-                ApiError::NotFound(json("NOT_FOUND", err.to_string(), Vec::new()))
-            }
-            AppError::Conflict { code, message } => {
-                tracing::debug!(code, "conflict");
-                ApiError::Conflict(json(code, message.into(), Vec::new()))
-            }
-            err @ AppError::PreconditionFailed => ApiError::PreconditionFailed(json(
-                "PRECONDITION_FAILED",
-                err.to_string(),
-                Vec::new(),
-            )),
-            AppError::Rejected { code, message } => {
-                tracing::debug!(code, "rejected");
-                ApiError::UnprocessableEntity(json(code, message.into(), Vec::new()))
-            }
-            err @ AppError::RateLimited { retry_after_secs } => {
-                tracing::debug!(retry_after_secs, "rate limited");
-                ApiError::TooManyRequests(
-                    json("RATE_LIMITED", err.to_string(), Vec::new()),
-                    retry_after_secs,
-                )
-            }
-            err @ AppError::PayloadTooLarge { .. } => {
-                ApiError::PayloadTooLarge(json("PAYLOAD_TOO_LARGE", err.to_string(), Vec::new()))
-            }
-            err @ AppError::UnsupportedMediaType => ApiError::UnsupportedMediaType(json(
-                "UNSUPPORTED_MEDIA_TYPE",
-                err.to_string(),
-                Vec::new(),
-            )),
-            err @ AppError::Validation { .. } => {
-                let message = err.to_string();
-                let AppError::Validation { details } = err else {
-                    unreachable!("matched above")
-                };
-                tracing::debug!(?details, "validation failed");
-                ApiError::UnprocessableEntity(json("VALIDATION_FAILED", message, details))
-            }
-            AppError::Unavailable { code, source } => {
-                tracing::warn!(
-                    code,
-                    error = source.as_deref().map(tracing::field::display),
-                    "service unavailable"
-                );
-                ApiError::Unavailable(
-                    json(
-                        code,
-                        "the service is temporarily unavailable; retry later".into(),
-                        Vec::new(),
-                    ),
-                    None,
-                )
-            }
-            err @ AppError::Overloaded { retry_after_secs } => {
-                tracing::warn!(retry_after_secs, "password hashing queue full");
-                ApiError::Unavailable(
-                    json("OVERLOADED", err.to_string(), Vec::new()),
-                    Some(retry_after_secs),
-                )
-            }
+        let (status, code, message) = public(&err);
+        // Logged once, here: server-side failures with their cause, the rest at debug.
+        match &err {
             AppError::Internal(source) => {
                 tracing::error!(error = %source, debug = ?source, "internal error");
-                ApiError::Internal(json(
-                    "INTERNAL_ERROR",
-                    "an unexpected error occurred".into(),
-                    Vec::new(),
-                ))
             }
+            AppError::Unavailable { source, .. } => tracing::warn!(
+                code,
+                error = source.as_deref().map(tracing::field::display),
+                "service unavailable"
+            ),
+            AppError::Overloaded { retry_after_secs } => {
+                tracing::warn!(retry_after_secs, "password hashing queue full");
+            }
+            other => {
+                tracing::debug!(code, status = status.as_u16(), error = %other, "request refused")
+            }
+        }
+        let retry_after = match &err {
+            AppError::RateLimited { retry_after_secs }
+            | AppError::Overloaded { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let details = match err {
+            AppError::Validation { details } | AppError::BadRequest { details, .. } => details,
+            _ => Vec::new(),
+        };
+        let body = Json(ErrorEnvelope::new(code, message, details));
+        match status {
+            StatusCode::BAD_REQUEST => ApiError::BadRequest(body),
+            StatusCode::UNAUTHORIZED => ApiError::Unauthorized(body),
+            StatusCode::FORBIDDEN => ApiError::Forbidden(body),
+            StatusCode::NOT_FOUND => ApiError::NotFound(body),
+            StatusCode::CONFLICT => ApiError::Conflict(body),
+            StatusCode::PRECONDITION_FAILED => ApiError::PreconditionFailed(body),
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(body),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(body),
+            StatusCode::UNPROCESSABLE_ENTITY => ApiError::UnprocessableEntity(body),
+            StatusCode::TOO_MANY_REQUESTS => {
+                ApiError::TooManyRequests(body, retry_after.unwrap_or(1))
+            }
+            StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable(body, retry_after),
+            _ => ApiError::Internal(body),
         }
     }
 }
 
 /// An envelope response for errors that never reach an operation.
 pub(crate) fn render(status: StatusCode, code: &str, message: &str) -> Response {
-    poem::web::Json(ErrorEnvelope::new(code, message, Vec::new()).to_json_value())
+    Json(ErrorEnvelope::new(code, message, Vec::new()))
         .with_status(status)
         .into_response()
 }
 
-impl ErrorEnvelope {
-    fn to_json_value(&self) -> serde_json::Value {
-        poem_openapi::types::ToJSON::to_json(self).unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind of error answers with the status its documented variant declares.
+    #[test]
+    fn each_kind_of_error_gets_its_documented_status_and_code() {
+        let cases: Vec<(AppError, u16, &str)> = vec![
+            (AppError::NotFound, 404, "NOT_FOUND"),
+            (AppError::forbidden("no"), 403, "FORBIDDEN"),
+            (AppError::INVALID_CREDENTIALS, 401, "INVALID_CREDENTIALS"),
+            (AppError::PreconditionFailed, 412, "PRECONDITION_FAILED"),
+            (
+                AppError::PayloadTooLarge { limit: 1 },
+                413,
+                "PAYLOAD_TOO_LARGE",
+            ),
+            (
+                AppError::UnsupportedMediaType,
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+            ),
+            (
+                AppError::validation("name", "bad"),
+                422,
+                "VALIDATION_FAILED",
+            ),
+            (
+                AppError::RateLimited {
+                    retry_after_secs: 7,
+                },
+                429,
+                "RATE_LIMITED",
+            ),
+            (
+                AppError::database_unavailable("down"),
+                503,
+                "DATABASE_UNAVAILABLE",
+            ),
+            (AppError::internal("secret detail"), 500, "INTERNAL_ERROR"),
+        ];
+        for (err, status, code) in cases {
+            let (public_status, public_code, message) = public(&err);
+            assert_eq!(
+                (public_status.as_u16(), public_code),
+                (status, code),
+                "{err:?}"
+            );
+            assert!(!message.contains("secret"), "{message}");
+            let response = ApiError::from(err).into_response();
+            assert_eq!(response.status().as_u16(), status, "{code}");
+            if code == "RATE_LIMITED" || code == "OVERLOADED" {
+                assert_eq!(response.headers()["retry-after"], "7", "{code}");
+            }
+        }
     }
 }

@@ -13,12 +13,14 @@ mod ops;
 mod org;
 mod projects;
 pub mod security;
+mod text;
 mod users;
 
 use poem::endpoint::make_sync;
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Route};
 use poem_openapi::{OpenApiService, Tags};
+use secrecy::SecretString;
 
 use crate::config::SpecFormat;
 use crate::service::AppState;
@@ -41,7 +43,20 @@ enum ApiTags {
     Ops,
 }
 
-type Apis = (
+/// The APIs, one per tag, listed once: as the service's type and as its value.
+macro_rules! apis {
+    ($($api:path),* $(,)?) => {
+        type Apis = ($($api,)*);
+
+        fn service() -> OpenApiService<Apis, ()> {
+            OpenApiService::new(($($api,)*), "Tenantry", env!("CARGO_PKG_VERSION"))
+                .description(DESCRIPTION)
+                .license("MIT")
+        }
+    };
+}
+
+apis!(
     auth::AuthApi,
     me::MeApi,
     org::OrgApi,
@@ -50,34 +65,22 @@ type Apis = (
     ops::OpsApi,
 );
 
-fn service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        (
-            auth::AuthApi,
-            me::MeApi,
-            org::OrgApi,
-            users::UsersApi,
-            projects::ProjectsApi,
-            ops::OpsApi,
-        ),
-        "Tenantry",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
-        "Multi-tenant SaaS API. Every organization's data is isolated by PostgreSQL row-level \
-         security; the organization is always the one of the bearer token.\n\n\
-         Errors share one envelope: `{\"error\": {\"code\", \"message\", \"request_id\", \
-         \"details\"?}}`. Branch on `code`.",
-    )
-    .license("MIT")
-}
+const DESCRIPTION: &str = "Multi-tenant SaaS API. Every organization's data is isolated by \
+     PostgreSQL row-level security; the organization is always the one of the bearer token.\n\n\
+     Errors share one envelope: `{\"error\": {\"code\", \"message\", \"request_id\", \
+     \"details\"?}}`. Branch on `code`.";
+
+/// The spec could not be produced (a bug: the document is built from the code alone).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot produce the OpenAPI document: {0}")]
+pub struct SpecError(String);
 
 /// The OpenAPI document, as served and as `openapi.yaml` stores it: poem-openapi's document
 /// with what it cannot express added. Request bodies reject unknown properties
 /// (`deny_unknown_fields`), so their schemas say `additionalProperties: false`.
-fn document() -> serde_json::Value {
+fn document() -> Result<serde_json::Value, SpecError> {
     let mut doc: serde_json::Value =
-        serde_json::from_str(&service().spec()).unwrap_or(serde_json::Value::Null);
+        serde_json::from_str(&service().spec()).map_err(|err| SpecError(err.to_string()))?;
     add_request_id_header(&mut doc);
     add_links(&mut doc);
     let mut request_schemas = Vec::new();
@@ -152,7 +155,7 @@ fn document() -> serde_json::Value {
             }
         }
     }
-    doc
+    Ok(doc)
 }
 
 /// The middleware sends `X-Request-Id` on every response, so every response of the spec
@@ -255,30 +258,61 @@ fn request_example(schema: &str) -> Option<serde_json::Value> {
 }
 
 /// The OpenAPI document, as `tenantry openapi` prints it and `openapi.yaml` stores it.
-pub fn spec(format: SpecFormat) -> String {
-    let doc = document();
-    match format {
-        SpecFormat::Yaml => serde_yaml::to_string(&doc).unwrap_or_default(),
-        SpecFormat::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&doc).unwrap_or_default()
-        ),
-    }
+pub fn spec(format: SpecFormat) -> Result<String, SpecError> {
+    let doc = document()?;
+    let text = match format {
+        SpecFormat::Yaml => serde_norway::to_string(&doc).map_err(|err| err.to_string()),
+        SpecFormat::Json => serde_json::to_string_pretty(&doc)
+            .map(|json| format!("{json}\n"))
+            .map_err(|err| err.to_string()),
+    };
+    text.map_err(SpecError)
 }
+
+/// Swagger UI's page with `document` embedded instead of poem-openapi's own spec. The page
+/// embeds the spec as a JavaScript literal; a page that does not contain it where expected is
+/// an error, not a page that silently serves another spec.
+fn swagger_ui(service: &OpenApiService<Apis, ()>, document: &str) -> Result<String, SpecError> {
+    let page = service.swagger_ui_html();
+    let own = service.spec();
+    if page.matches(own.as_str()).count() != 1 {
+        return Err(SpecError(
+            "Swagger UI's page does not embed the spec exactly once".into(),
+        ));
+    }
+    Ok(page.replacen(own.as_str(), document, 1))
+}
+
+/// The HTTP layer's own settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// The largest request body, in bytes.
+    pub body_limit: u64,
+    /// A request still running after this is abandoned and answered 503.
+    pub request_timeout: std::time::Duration,
+    /// When set, `GET /metrics` requires it as a bearer token.
+    pub metrics_token: Option<SecretString>,
+}
+
+/// The bearer token `GET /metrics` requires, if any (request data).
+#[derive(Debug, Clone)]
+pub(crate) struct MetricsToken(pub Option<SecretString>);
 
 /// The whole HTTP application: API, spec, Swagger UI, and the middleware that gives every
 /// response a request id and every error the envelope.
-pub fn routes(
-    state: AppState,
-    body_limit: u64,
-    request_timeout: std::time::Duration,
-) -> impl Endpoint {
+pub fn routes(state: AppState, http: HttpSettings) -> Result<impl Endpoint, SpecError> {
+    let HttpSettings {
+        body_limit,
+        request_timeout,
+        metrics_token,
+    } = http;
     let service = service();
+    let json = spec(SpecFormat::Json)?;
+    let yaml = spec(SpecFormat::Yaml)?;
     // Swagger UI embeds the document: give it the same one the spec endpoints serve.
-    let compact = serde_json::to_string(&document()).unwrap_or_default();
-    let ui = service.swagger_ui_html().replace(&service.spec(), &compact);
-    let json = spec(SpecFormat::Json);
-    let yaml = spec(SpecFormat::Yaml);
+    let compact = document()
+        .and_then(|doc| serde_json::to_string(&doc).map_err(|err| SpecError(err.to_string())))?;
+    let ui = swagger_ui(&service, &compact)?;
     let allowed = middleware::AllowedMethods::from_spec(&json);
     let headers = headers::HeaderRules::from_spec(&json);
     let labels = middleware::LabelSets::from_spec(&json);
@@ -294,9 +328,10 @@ pub fn routes(
             make_sync(move |_| yaml.clone().with_content_type("application/yaml")),
         )
         .data(state)
+        .data(MetricsToken(metrics_token))
         .data(body::BodyLimit(body_limit))
         .into_endpoint();
-    middleware::wrap(
+    Ok(middleware::wrap(
         app,
         middleware::Limits {
             body_limit,
@@ -305,5 +340,5 @@ pub fn routes(
         allowed,
         headers,
         labels,
-    )
+    ))
 }

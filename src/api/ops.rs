@@ -9,8 +9,8 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
-use super::ApiTags;
 use super::envelope::ApiError;
+use super::{ApiTags, MetricsToken};
 use crate::error::AppError;
 use crate::metrics::METRICS;
 use crate::service::AppState;
@@ -81,9 +81,10 @@ impl OpsApi {
     async fn metrics(
         &self,
         state: Data<&AppState>,
+        token: Data<&MetricsToken>,
         req: &poem::Request,
     ) -> Result<MetricsResponse, ApiError> {
-        if let Some(expected) = &state.metrics_token {
+        if let Some(expected) = &token.0.0 {
             let presented = req
                 .headers()
                 .get(poem::http::header::AUTHORIZATION)

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::ApiTags;
 use super::envelope::ApiError;
 use super::security::BearerAuth;
-use crate::repo::organizations::Organization;
+use crate::domain::Organization;
 use crate::service::{self, AppState};
 
 pub(crate) struct OrgApi;

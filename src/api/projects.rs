@@ -4,18 +4,20 @@ use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::{JsonBody, created_body, field, finish};
+use super::body::JsonBody;
 use super::conditional::{IfMatch, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
-use crate::domain::{Description, ProjectId, ProjectName, ProjectStatus, UserId};
-use crate::repo::projects::{Order, Project};
+use super::text::{Text, idempotency_key_of};
+use crate::domain::{
+    Cursor, Description, NamePrefix, Project, ProjectId, ProjectName, ProjectOrder, ProjectStatus,
+    UserId,
+};
 use crate::service::idempotency::Idempotency;
 use crate::service::projects::{CreateProject, ListQuery, UpdateProject};
 use crate::service::{self, AppState, DEFAULT_PAGE_SIZE};
@@ -116,21 +118,12 @@ pub(crate) struct CreateProjectRequest {
     /// (zero-width spaces and joiners, bidirectional controls, soft hyphens, tag characters,
     /// ...; the pattern names those below U+10000), stored in Unicode NFC; unique among the
     /// organization's live projects, ignoring case.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
-    ))]
-    name: String,
+    name: Text<ProjectName>,
     /// At most 2000 characters, stored in Unicode NFC; empty when omitted. Tabs and line breaks
     /// are allowed; other controls, bidirectional embeddings, overrides and isolates and tag
     /// characters are not (the pattern names those below U+10000).
-    #[oai(validator(
-        max_length = 2000,
-        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F\\u2028-\\u202E\\u2066-\\u2069\\uFEFF\\uFFF9-\\uFFFB]*$"
-    ))]
     #[serde(default)]
-    description: Option<String>,
+    description: Option<Text<Description>>,
     /// The responsible user, who must not have been removed (422 otherwise); the caller when
     /// omitted. Only owners and admins name someone else.
     #[serde(default)]
@@ -146,20 +139,11 @@ pub(crate) struct CreateProjectRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateProjectRequest {
     /// New name (same rules as on creation).
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
-    ))]
     #[serde(default)]
-    name: Option<String>,
+    name: Option<Text<ProjectName>>,
     /// New description (same rules as on creation).
-    #[oai(validator(
-        max_length = 2000,
-        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F\\u2028-\\u202E\\u2066-\\u2069\\uFEFF\\uFFF9-\\uFFFB]*$"
-    ))]
     #[serde(default)]
-    description: Option<String>,
+    description: Option<Text<Description>>,
     /// The new responsible user, who must not have been removed (422 otherwise). Only owners
     /// and admins reassign a project.
     #[serde(default)]
@@ -263,8 +247,7 @@ impl ProjectsApi {
         /// Only projects of this user.
         owner_id: Query<Option<Uuid>>,
         /// Only projects whose name starts with this, ignoring case and Unicode form.
-        #[oai(validator(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$"))]
-        name_prefix: Query<Option<String>>,
+        name_prefix: Query<Option<Text<NamePrefix>>>,
         /// Order; `created` when omitted.
         sort: Query<Option<SortDto>>,
         /// `deleted` to include removed projects: a member's own, all for owners and admins.
@@ -273,14 +256,13 @@ impl ProjectsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
-        #[oai(validator(min_length = 43, max_length = 1408, pattern = "^[A-Za-z0-9_-]+$"))]
-        cursor: Query<Option<String>>,
+        cursor: Query<Option<Text<Cursor>>>,
     ) -> Result<ListProjectsResponse, ApiError> {
         let order = match sort.0.unwrap_or(SortDto::Created) {
-            SortDto::Created => Order::Created,
-            SortDto::CreatedDesc => Order::CreatedDesc,
-            SortDto::Name => Order::Name,
-            SortDto::NameDesc => Order::NameDesc,
+            SortDto::Created => ProjectOrder::Created,
+            SortDto::CreatedDesc => ProjectOrder::CreatedDesc,
+            SortDto::Name => ProjectOrder::Name,
+            SortDto::NameDesc => ProjectOrder::NameDesc,
         };
         let (projects, next) = service::projects::list(
             &state,
@@ -326,33 +308,16 @@ impl ProjectsApi {
         let req = body.0;
         let idem = idempotency_key
             .0
-            .map(|key| Idempotency::new(key, "createProject", &req))
+            .map(|key| Idempotency::new(idempotency_key_of(&key)?, "createProject", &req))
             .transpose()?;
-        let mut errors = Vec::new();
-        let name = field(&mut errors, "name", ProjectName::parse(&req.name));
-        let description = field(
-            &mut errors,
-            "description",
-            Description::parse(req.description.as_deref().unwrap_or("")),
-        );
-        let input = finish(
-            errors,
-            (|| {
-                Some(CreateProject {
-                    name: name?,
-                    description: description?,
-                    owner_id: req.owner_id.map(UserId::from_uuid),
-                    status: req.status.map_or(ProjectStatus::Active, Into::into),
-                })
-            })(),
-        )?;
-        let created = service::projects::create(&state, &auth.0, input, idem, |project| {
-            ProjectDto::from(project.clone())
-                .to_json()
-                .unwrap_or_default()
-        })
-        .await?;
-        let dto: ProjectDto = created_body(created)?;
+        let input = CreateProject {
+            name: req.name.into_value(),
+            description: req.description.map(Text::into_value).unwrap_or_default(),
+            owner_id: req.owner_id.map(UserId::from_uuid),
+            status: req.status.map_or(ProjectStatus::Active, Into::into),
+        };
+        let project = service::projects::create(&state, &auth.0, input, idem).await?;
+        let dto = ProjectDto::from(project);
         let location = format!("/v1/projects/{}", dto.id);
         let tag = version_tag(dto.version);
         Ok(CreateProjectResponse::Created(Json(dto), location, tag))
@@ -395,19 +360,12 @@ impl ProjectsApi {
     ) -> Result<ProjectResponse, ApiError> {
         let precondition = if_match.0.map(|tag| tag.0);
         let req = body.0;
-        let mut errors = Vec::new();
-        let mut input = UpdateProject {
+        let input = UpdateProject {
+            name: req.name.map(Text::into_value),
+            description: req.description.map(Text::into_value),
             owner_id: req.owner_id.map(UserId::from_uuid),
             status: req.status.map(Into::into),
-            ..UpdateProject::default()
         };
-        if let Some(name) = &req.name {
-            input.name = field(&mut errors, "name", ProjectName::parse(name));
-        }
-        if let Some(description) = &req.description {
-            input.description = field(&mut errors, "description", Description::parse(description));
-        }
-        let input = finish(errors, Some(input))?;
         let project = service::projects::update(
             &state,
             &auth.0,

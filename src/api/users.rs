@@ -5,19 +5,18 @@ use poem::web::Data;
 use poem_openapi::param::Header;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
-use super::body::{JsonBody, created_body, field, finish};
+use super::body::JsonBody;
 use super::conditional::{IfMatch, version_tag};
 use super::envelope::ApiError;
 use super::security::BearerAuth;
-use crate::domain::{DisplayName, Email, Password, Role, UserId};
-use crate::repo::users::User;
+use super::text::{Text, idempotency_key_of};
+use crate::domain::{Cursor, DisplayName, Email, Password, Role, User, UserId};
 use crate::service::DEFAULT_PAGE_SIZE;
 use crate::service::idempotency::Idempotency;
 use crate::service::users::{CreateUser, UpdateUser};
@@ -118,26 +117,15 @@ pub(crate) struct UserPageDto {
 pub(crate) struct CreateUserRequest {
     /// Email address, without white space or invisible characters (as for display names);
     /// stored lower-cased in Unicode NFC and unique within the organization in that form.
-    #[oai(validator(
-        min_length = 3,
-        max_length = 254,
-        pattern = "^[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]{1,64}@[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB](?:[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB])?[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
-    ))]
-    email: String,
+    email: Text<Email>,
     /// Display name, 1 to 200 characters of visible text, without control, format or
     /// invisible characters (zero-width spaces and joiners, bidirectional controls, soft
     /// hyphens, tag characters, ...; the pattern names those below U+10000); stored in NFC.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
-    ))]
-    display_name: String,
+    display_name: Text<DisplayName>,
     /// Initial password, 8 to 128 characters.
-    #[oai(validator(min_length = 8, max_length = 128))]
     // Never part of an idempotency fingerprint: a password is not stored, even hashed, there.
     #[serde(skip_serializing)]
-    password: String,
+    password: Text<Password>,
     /// Role; `member` when omitted. Only owners may create owners.
     #[serde(default)]
     role: Option<RoleDto>,
@@ -149,28 +137,17 @@ pub(crate) struct CreateUserRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUserRequest {
     /// New email address (same rules as on creation).
-    #[oai(validator(
-        min_length = 3,
-        max_length = 254,
-        pattern = "^[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]{1,64}@[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB](?:[^@\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^@\\s.\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB])?[^\\S\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
-    ))]
     #[serde(default)]
-    email: Option<String>,
+    email: Option<Text<Email>>,
     /// New display name (same rules as on creation).
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB][^\\x00-\\x1F\\x7F-\\x9F\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890\\u0891\\u08E2\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u206F\\u2800\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFB]*$"
-    ))]
     #[serde(default)]
-    display_name: Option<String>,
+    display_name: Option<Text<DisplayName>>,
     /// New role (owners and admins only; never one's own).
     #[serde(default)]
     role: Option<RoleDto>,
     /// New password, 8 to 128 characters.
-    #[oai(validator(min_length = 8, max_length = 128))]
     #[serde(default)]
-    password: Option<String>,
+    password: Option<Text<Password>>,
     /// Your current password. Required to change your own password or email (403
     /// `REAUTHENTICATION_REQUIRED` without it, `INVALID_CURRENT_PASSWORD` when wrong, 429
     /// after too many wrong ones), so that an access token alone cannot take an account over.
@@ -239,8 +216,7 @@ impl UsersApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page; omit for the first page.
-        #[oai(validator(min_length = 43, max_length = 1408, pattern = "^[A-Za-z0-9_-]+$"))]
-        cursor: Query<Option<String>>,
+        cursor: Query<Option<Text<Cursor>>>,
         /// `deleted` to include removed users (owners and admins only).
         include: Query<Option<Include>>,
     ) -> Result<ListUsersResponse, ApiError> {
@@ -278,32 +254,16 @@ impl UsersApi {
         let req = body.0;
         let idem = idempotency_key
             .0
-            .map(|key| Idempotency::new(key, "createUser", &req))
+            .map(|key| Idempotency::new(idempotency_key_of(&key)?, "createUser", &req))
             .transpose()?;
-        let mut errors = Vec::new();
-        let email = field(&mut errors, "email", Email::parse(&req.email));
-        let display_name = field(
-            &mut errors,
-            "display_name",
-            DisplayName::parse(&req.display_name),
-        );
-        let password = field(&mut errors, "password", Password::parse(req.password));
-        let input = finish(
-            errors,
-            (|| {
-                Some(CreateUser {
-                    email: email?,
-                    display_name: display_name?,
-                    password: password?,
-                    role: req.role.map_or(Role::Member, Role::from),
-                })
-            })(),
-        )?;
-        let created = service::users::create(&state, &auth.0, input, idem, |user| {
-            UserDto::from(user.clone()).to_json().unwrap_or_default()
-        })
-        .await?;
-        let dto: UserDto = created_body(created)?;
+        let input = CreateUser {
+            email: req.email.into_value(),
+            display_name: req.display_name.into_value(),
+            password: req.password.into_value(),
+            role: req.role.map_or(Role::Member, Role::from),
+        };
+        let user = service::users::create(&state, &auth.0, input, idem).await?;
+        let dto = UserDto::from(user);
         let location = format!("/v1/users/{}", dto.id);
         Ok(CreateUserResponse::Created(Json(dto), location))
     }
@@ -347,22 +307,13 @@ impl UsersApi {
     ) -> Result<UserResponse, ApiError> {
         let precondition = if_match.0.map(|tag| tag.0);
         let req = body.0;
-        let mut errors = Vec::new();
-        let mut input = UpdateUser {
+        let input = UpdateUser {
+            email: req.email.map(Text::into_value),
+            display_name: req.display_name.map(Text::into_value),
             role: req.role.map(Role::from),
+            password: req.password.map(Text::into_value),
             current_password: req.current_password.map(SecretString::from),
-            ..UpdateUser::default()
         };
-        if let Some(email) = &req.email {
-            input.email = field(&mut errors, "email", Email::parse(email));
-        }
-        if let Some(name) = &req.display_name {
-            input.display_name = field(&mut errors, "display_name", DisplayName::parse(name));
-        }
-        if let Some(password) = req.password {
-            input.password = field(&mut errors, "password", Password::parse(password));
-        }
-        let input = finish(errors, Some(input))?;
         let user = service::users::update(
             &state,
             &auth.0,

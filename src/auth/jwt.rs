@@ -5,10 +5,18 @@
 //! key among the current one, which signs, and the previous ones, which only verify. Rotate by
 //! making the old secret a previous one and setting a new current one: tokens already issued
 //! stay valid until they expire.
+//!
+//! Signing and verification run on [`HS256_ONLY`], a jsonwebtoken crypto provider that knows
+//! HMAC-SHA256 and nothing else: the crate's bundled providers build RSA, ECDSA and Ed25519 (or
+//! a C library) that this service never uses, and any other algorithm is refused here as well as
+//! by the pinned [`Validation`].
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use hmac::{Hmac, KeyInit, Mac};
+use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::signature::{self, Signer, Verifier};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -71,6 +79,73 @@ impl std::fmt::Debug for TokenService {
     }
 }
 
+/// The process's jsonwebtoken crypto provider: HS256 only (see the module docs).
+pub static HS256_ONLY: CryptoProvider = CryptoProvider {
+    signer_factory: hs256_signer,
+    verifier_factory: hs256_verifier,
+    // JWK processing is never used (keys are shared secrets, selected by `kid`).
+    key_utils: KeyUtils::new_unimplemented(),
+};
+
+/// HMAC-SHA256 keyed with one secret, as a jsonwebtoken signer and verifier.
+struct Hs256(Hmac<Sha256>);
+
+impl Hs256 {
+    fn new(
+        algorithm: &Algorithm,
+        key: Result<&[u8], jsonwebtoken::errors::Error>,
+    ) -> jsonwebtoken::errors::Result<Self> {
+        if *algorithm != Algorithm::HS256 {
+            return Err(ErrorKind::InvalidAlgorithm.into());
+        }
+        let mac = Hmac::<Sha256>::new_from_slice(key?).map_err(|_| ErrorKind::InvalidKeyFormat)?;
+        Ok(Self(mac))
+    }
+}
+
+fn hs256_signer(
+    algorithm: &Algorithm,
+    key: &EncodingKey,
+) -> jsonwebtoken::errors::Result<Box<dyn JwtSigner>> {
+    Ok(Box::new(Hs256::new(algorithm, Ok(key.as_bytes()))?))
+}
+
+fn hs256_verifier(
+    algorithm: &Algorithm,
+    key: &DecodingKey,
+) -> jsonwebtoken::errors::Result<Box<dyn JwtVerifier>> {
+    Ok(Box::new(Hs256::new(algorithm, key.try_get_as_bytes())?))
+}
+
+impl Signer<Vec<u8>> for Hs256 {
+    fn try_sign(&self, message: &[u8]) -> Result<Vec<u8>, signature::Error> {
+        let mut mac = self.0.clone();
+        mac.update(message);
+        Ok(mac.finalize().into_bytes().to_vec())
+    }
+}
+
+impl Verifier<Vec<u8>> for Hs256 {
+    fn verify(&self, message: &[u8], tag: &Vec<u8>) -> Result<(), signature::Error> {
+        let mut mac = self.0.clone();
+        mac.update(message);
+        // Constant-time comparison.
+        mac.verify_slice(tag).map_err(signature::Error::from_source)
+    }
+}
+
+impl JwtSigner for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
+impl JwtVerifier for Hs256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::HS256
+    }
+}
+
 const TOKEN_INVALID: AppError = AppError::Unauthenticated {
     code: "TOKEN_INVALID",
     message: "the access token is invalid",
@@ -103,6 +178,8 @@ impl TokenService {
         audience: &str,
         ttl_secs: u64,
     ) -> Self {
+        // Once per process; a second service (tests) finds it installed already.
+        let _ = HS256_ONLY.install_default();
         let decoding = std::iter::once(current)
             .chain(previous)
             .map(|key| {

@@ -55,7 +55,6 @@ impl Principal {
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     // The OS RNG failing is not a state the process can serve from.
-    #[allow(clippy::expect_used)]
     getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
     URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -11,7 +11,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -26,7 +26,7 @@ pub const TOKEN_LEN: usize = 86;
 /// The key that derives successors: HKDF-SHA256 of the JWT signing secret, domain-separated,
 /// so it is neither the signing key nor any other key derived from that secret.
 #[derive(Clone)]
-pub struct SuccessorKey([u8; 32]);
+pub struct SuccessorKey(Hmac<Sha256>);
 
 impl std::fmt::Debug for SuccessorKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -36,13 +36,12 @@ impl std::fmt::Debug for SuccessorKey {
 
 impl SuccessorKey {
     pub fn derive(secret: &SecretString) -> Self {
-        let mut key = [0u8; 32];
-        // 32 bytes is far below HKDF-SHA256's limit of 255 * 32.
-        #[allow(clippy::expect_used)]
+        // One SHA-256 block: HMAC uses such a key as it is.
+        let mut key = [0u8; 64];
         Hkdf::<Sha256>::new(None, secret.expose_secret().as_bytes())
             .expand(b"tenantry refresh-token successor v1", &mut key)
-            .expect("a valid HKDF output length");
-        Self(key)
+            .expect("64 bytes is within HKDF-SHA256's output limit of 8160");
+        Self(Hmac::new(&key.into()))
     }
 }
 
@@ -67,7 +66,6 @@ impl RefreshToken {
     pub fn generate(org_id: OrgId, session_id: SessionId) -> Self {
         let mut secret = [0u8; SECRET_LEN];
         // The OS RNG failing is not a state the process can serve from.
-        #[allow(clippy::expect_used)]
         getrandom::fill(&mut secret)
             .expect("the operating system's random number generator failed");
         Self {
@@ -82,9 +80,7 @@ impl RefreshToken {
     /// presentation gets the same successor; unpredictable without the key and this token's
     /// secret, which the database never sees (it stores hashes).
     pub fn successor(&self, key: &SuccessorKey) -> Self {
-        // HMAC accepts keys of any length.
-        #[allow(clippy::expect_used)]
-        let mut mac = Hmac::<Sha256>::new_from_slice(&key.0).expect("any key length works");
+        let mut mac = key.0.clone();
         mac.update(self.org_id.as_uuid().as_bytes());
         mac.update(self.session_id.as_uuid().as_bytes());
         mac.update(&self.secret);

@@ -19,9 +19,9 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 use crate::auth::Principal;
-use crate::config::Settings;
 use crate::domain::Role;
 use crate::error::AppError;
+use crate::retry::Backoff;
 
 /// The application schema: every table in it must force row-level security.
 pub const APP_SCHEMA: &str = "app";
@@ -57,6 +57,22 @@ pub enum StartupError {
     Distribute(String),
 }
 
+/// What the request pool is built from (the settings own the values and their defaults).
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// Where and as whom the pool connects.
+    pub url: tokio_postgres::Config,
+    pub pool_size: usize,
+    /// How long a request waits for a pooled connection.
+    pub acquire_timeout: Duration,
+    /// How long opening (or recycling) a connection may take.
+    pub connect_timeout: Duration,
+    /// `statement_timeout` of pooled connections, in milliseconds (0 disables it).
+    pub statement_timeout_ms: u64,
+    /// `idle_in_transaction_session_timeout` of pooled connections, in milliseconds.
+    pub idle_in_transaction_timeout_ms: u64,
+}
+
 /// The request pool. Cloning is cheap (the pool is shared).
 #[derive(Clone)]
 pub struct Db {
@@ -76,14 +92,14 @@ impl std::fmt::Debug for Db {
 
 impl Db {
     /// Builds the pool; connections are opened lazily, on first use.
-    pub fn new(settings: &Settings) -> Result<Self, StartupError> {
-        let mut config = settings.database_url.clone();
+    pub fn new(settings: &DbConfig) -> Result<Self, StartupError> {
+        let mut config = settings.url.clone();
         config.application_name("tenantry");
-        config.connect_timeout(settings.db_connect_timeout());
+        config.connect_timeout(settings.connect_timeout);
         // Session-level guards, set once per connection at no per-request cost.
         config.options(format!(
             "-c statement_timeout={} -c idle_in_transaction_session_timeout={}",
-            settings.db_statement_timeout_ms, settings.db_idle_in_transaction_timeout_ms
+            settings.statement_timeout_ms, settings.idle_in_transaction_timeout_ms
         ));
         let manager = Manager::from_config(
             config,
@@ -95,10 +111,10 @@ impl Db {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(settings.db_pool_size as usize)
-            .wait_timeout(Some(settings.db_acquire_timeout()))
-            .create_timeout(Some(settings.db_connect_timeout()))
-            .recycle_timeout(Some(settings.db_connect_timeout()))
+            .max_size(settings.pool_size)
+            .wait_timeout(Some(settings.acquire_timeout))
+            .create_timeout(Some(settings.connect_timeout))
+            .recycle_timeout(Some(settings.connect_timeout))
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|err| StartupError::Pool(err.to_string()))?;
@@ -512,33 +528,41 @@ pub async fn wait_until_reachable(
     limit: Duration,
 ) -> Result<(), StartupError> {
     let started = tokio::time::Instant::now();
-    let mut delay = Duration::from_millis(100);
-    let mut attempt = 1u32;
-    loop {
-        let last = match connect(config).await {
-            Ok(_) => return Ok(()),
+    let backoff = Backoff {
+        first: Duration::from_millis(100),
+        max: Duration::from_secs(2),
+        attempts: u32::MAX,
+        within: limit,
+    };
+    let reachable = || async {
+        match connect(config).await {
+            Ok(_) => Ok(()),
             Err(StartupError::Connect(err))
                 if err.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) =>
             {
-                return Ok(());
+                Ok(())
             }
-            Err(err) => err.to_string(),
-        };
-        let waited = started.elapsed();
-        if waited >= limit {
-            return Err(StartupError::Unreachable { waited, last });
+            Err(err) => Err(err),
         }
-        let pause = delay.min(limit - waited);
-        tracing::warn!(
-            attempt,
-            retry_in_ms = pause.as_millis() as u64,
-            error = %last,
-            "database unreachable at start-up; retrying"
-        );
-        tokio::time::sleep(pause).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
-        attempt += 1;
-    }
+    };
+    backoff
+        .retry(
+            reachable,
+            |_| true,
+            |attempt, err, pause| {
+                tracing::warn!(
+                    attempt,
+                    retry_in_ms = pause.as_millis() as u64,
+                    error = %err,
+                    "database unreachable at start-up; retrying"
+                );
+            },
+        )
+        .await
+        .map_err(|last| StartupError::Unreachable {
+            waited: started.elapsed(),
+            last: last.to_string(),
+        })
 }
 
 fn quote_ident(name: &str) -> String {

@@ -8,12 +8,14 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
+use hkdf::Hkdf;
+use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use uuid::Uuid;
 
 use super::OrgId;
+use super::text::{SpecText, TextSpec};
 
 const TAG_LEN: usize = 16;
 /// The longest sort key a cursor carries: the database's bound on a project's `name_key`
@@ -21,6 +23,33 @@ const TAG_LEN: usize = 16;
 pub const MAX_KEY_BYTES: usize = 1024;
 /// Cursors longer than this are not ours: an id, the longest key and the tag, in base64url.
 pub const MAX_CURSOR_LEN: usize = (16 + MAX_KEY_BYTES + TAG_LEN).div_ceil(3) * 4;
+/// The shortest cursor: an id and a tag, base64url-encoded without padding.
+pub const MIN_CURSOR_LEN: usize = (16 + TAG_LEN) * 4 / 3 + 1;
+/// The spec's pattern for cursors: the unpadded base64url alphabet.
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+
+/// A cursor's syntax, as the spec states it: what [`CursorKey::decode`] reads at all.
+pub struct Cursor;
+
+impl SpecText for Cursor {
+    const SPEC: TextSpec = TextSpec {
+        min_chars: MIN_CURSOR_LEN,
+        max_chars: MAX_CURSOR_LEN,
+        pattern: Some(CURSOR_PATTERN),
+    };
+
+    fn parse_text(value: &str) -> Result<Self, &'static str> {
+        let well_formed = (MIN_CURSOR_LEN..=MAX_CURSOR_LEN).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if well_formed {
+            Ok(Cursor)
+        } else {
+            Err("not a cursor of this service; use next_cursor from a previous page")
+        }
+    }
+}
 
 /// Where the next page starts: after the row with this id (and sort key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,9 +58,14 @@ pub struct Position {
     pub key: Option<String>,
 }
 
-/// The key that signs cursors, derived from the JWT secret (domain-separated).
+/// HKDF's `info` for the cursor key: keys derived from the same secret for other purposes
+/// differ from it.
+const KEY_INFO: &[u8] = b"tenantry pagination cursor v1";
+
+/// The key that signs cursors: HMAC-SHA256 keyed with a key derived from the JWT secret by
+/// HKDF-SHA256 (RFC 5869), so that the secret itself never keys two things.
 #[derive(Clone)]
-pub struct CursorKey([u8; 32]);
+pub struct CursorKey(Hmac<Sha256>);
 
 impl std::fmt::Debug for CursorKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -41,16 +75,16 @@ impl std::fmt::Debug for CursorKey {
 
 impl CursorKey {
     pub fn derive(secret: &SecretString) -> Self {
-        let mut hasher = Sha256::new();
-        hasher.update(b"tenantry cursor key v1\0");
-        hasher.update(secret.expose_secret().as_bytes());
-        Self(hasher.finalize().into())
+        // One SHA-256 block: HMAC uses such a key as it is.
+        let mut key = [0u8; 64];
+        Hkdf::<Sha256>::new(None, secret.expose_secret().as_bytes())
+            .expand(KEY_INFO, &mut key)
+            .expect("64 bytes is within HKDF-SHA256's output limit of 8160");
+        Self(Hmac::new(&key.into()))
     }
 
     fn mac(&self, org: OrgId, list: &str, payload: &[u8]) -> Hmac<Sha256> {
-        // A 32-byte key is always accepted by HMAC.
-        #[allow(clippy::expect_used)]
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length works");
+        let mut mac = self.0.clone();
         mac.update(org.as_uuid().as_bytes());
         mac.update(list.as_bytes());
         mac.update(&[0]);
@@ -71,9 +105,7 @@ impl CursorKey {
 
     /// The position of a cursor this service issued for the same organization and list.
     pub fn decode(&self, org: OrgId, list: &str, value: &str) -> Option<Position> {
-        if value.len() > MAX_CURSOR_LEN {
-            return None;
-        }
+        Cursor::check(value).ok()?;
         let bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
         if bytes.len() < 16 + TAG_LEN {
             return None;

@@ -1,22 +1,27 @@
-//! Validated domain types. Values are parsed once at the edge; past it, an `Email` is a valid,
-//! normalised email and a `Role` is one of three names. No I/O here.
+//! Validated domain types and the records the layers exchange ([`User`], [`Project`], ...).
+//! Values are parsed once at the edge; past it, an `Email` is a valid, normalised email and a
+//! `Role` is one of three names. No I/O here.
 
 mod cursor;
 mod ids;
+mod model;
 mod text;
 
-pub use cursor::{CursorKey, MAX_CURSOR_LEN, Position};
+pub use cursor::{Cursor, CursorKey, MAX_CURSOR_LEN, Position};
 pub use ids::{OrgId, ProjectId, SessionId, UserId};
+pub use model::{Organization, Project, ProjectOrder, Session, User};
 pub use text::{
     DESCRIPTION_PATTERN, DESCRIPTION_RULE, Description, DisplayName, EMAIL_PATTERN, EMAIL_RULE,
-    Email, HIDDEN_IN_FREE_TEXT, INVISIBLE, INVISIBLE_RULE, NAME_PATTERN, NAME_RULE, OrgName,
-    OrgSlug, PATTERN_RULES, Password, ProjectName, is_hidden_in_free_text, is_invisible,
+    Email, HIDDEN_IN_FREE_TEXT, INVISIBLE, INVISIBLE_RULE, IdempotencyKey, NAME_PATTERN,
+    NAME_PREFIX_PATTERN, NAME_RULE, NamePrefix, OrgName, OrgSlug, PATTERN_RULES, Password,
+    ProjectName, SpecText, TextSpec, is_hidden_in_free_text, is_invisible,
 };
 
 use std::fmt;
 
 /// A member's role inside one organization, strongest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     Owner,
     Admin,
@@ -56,7 +61,8 @@ impl fmt::Display for Role {
 }
 
 /// A project's lifecycle state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProjectStatus {
     Active,
     Archived,

@@ -146,6 +146,9 @@ pub const EMAIL_RULE: &str = "must be an email address without white space, cont
 pub const DESCRIPTION_RULE: &str = "must not contain control characters other than tab and line \
      breaks, bidirectional embeddings, overrides or isolates, or invisible tag characters";
 
+/// The spec's pattern for name prefixes: no control characters.
+pub const NAME_PREFIX_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
+
 fn contains_any(value: &str, set: &[RangeInclusive<char>]) -> bool {
     value
         .chars()
@@ -174,9 +177,11 @@ impl Email {
         if contains_any(value, INVISIBLE) {
             return Err(INVISIBLE_RULE);
         }
+        // At most 254 as sent (the spec's bound), at least 3 once trimmed.
+        let sent = value.chars().count();
         let value = value.trim();
         let chars = value.chars().count();
-        if !(3..=254).contains(&chars) {
+        if chars < 3 || sent > 254 {
             return Err("must be between 3 and 254 characters");
         }
         let Some((local, domain)) = value.split_once('@') else {
@@ -210,8 +215,10 @@ impl DisplayName {
         if contains_any(value, INVISIBLE) {
             return Err(INVISIBLE_RULE);
         }
+        // Both as sent (the spec's bound) and once trimmed (what is stored).
+        let sent = value.chars().count();
         let value = value.trim();
-        if value.is_empty() || value.chars().count() > 200 {
+        if value.is_empty() || sent > 200 {
             return Err("must be between 1 and 200 characters");
         }
         Ok(Self(value.to_owned()))
@@ -251,8 +258,8 @@ impl ProjectName {
 }
 
 /// A free-text description: at most 2000 characters, no [`HIDDEN_IN_FREE_TEXT`] code point.
-/// The database stores it in NFC.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The database stores it in NFC. Empty by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Description(String);
 
 impl Description {
@@ -315,6 +322,110 @@ impl Password {
     pub fn secret(&self) -> &SecretString {
         &self.0
     }
+}
+
+/// A prefix that project names are filtered by: at most 200 characters, no control
+/// characters (it may be empty, or only spaces).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamePrefix(String);
+
+impl NamePrefix {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        if value.chars().any(char::is_control) {
+            return Err("must not contain control characters");
+        }
+        if value.chars().count() > 200 {
+            return Err("must be at most 200 characters");
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A client's `Idempotency-Key`: 1 to 255 visible ASCII characters (and spaces), the length
+/// `ck_idempotency_keys_key` enforces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+/// The spec's pattern for idempotency keys: visible ASCII and spaces.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[ -~]+$";
+
+impl IdempotencyKey {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        let visible = value.bytes().all(|b| (b' '..=b'~').contains(&b));
+        if visible && (1..=255).contains(&value.len()) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err("must be 1 to 255 visible ASCII characters")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How the spec states a text rule: bounds in characters (JSON Schema's `minLength` and
+/// `maxLength` count code points) and a pattern. The type's parser is the rule; this restates
+/// it for clients and their validators, and a property test proves that both accept exactly
+/// the same strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextSpec {
+    pub min_chars: usize,
+    pub max_chars: usize,
+    pub pattern: Option<&'static str>,
+}
+
+/// A text value whose rule the spec states.
+pub trait SpecText: Sized {
+    const SPEC: TextSpec;
+
+    /// The rule itself: the type's parser.
+    fn parse_text(value: &str) -> Result<Self, &'static str>;
+
+    /// Whether `value` satisfies the rule.
+    fn check(value: &str) -> Result<(), &'static str> {
+        Self::parse_text(value).map(drop)
+    }
+}
+
+const NAME_SPEC: TextSpec = TextSpec {
+    min_chars: 1,
+    max_chars: 200,
+    pattern: Some(NAME_PATTERN),
+};
+
+macro_rules! spec_text {
+    ($($type:ty => $spec:expr, |$value:ident| $parse:expr;)*) => {$(
+        impl SpecText for $type {
+            const SPEC: TextSpec = $spec;
+
+            fn parse_text($value: &str) -> Result<Self, &'static str> {
+                $parse
+            }
+        }
+    )*};
+}
+
+spec_text! {
+    DisplayName => NAME_SPEC, |value| DisplayName::parse(value);
+    OrgName => NAME_SPEC, |value| OrgName::parse(value);
+    ProjectName => NAME_SPEC, |value| ProjectName::parse(value);
+    Email => TextSpec { min_chars: 3, max_chars: 254, pattern: Some(EMAIL_PATTERN) },
+        |value| Email::parse(value);
+    Description => TextSpec { min_chars: 0, max_chars: 2000, pattern: Some(DESCRIPTION_PATTERN) },
+        |value| Description::parse(value);
+    OrgSlug => TextSpec { min_chars: 1, max_chars: 63, pattern: Some(OrgSlug::PATTERN) },
+        |value| OrgSlug::parse(value);
+    Password => TextSpec { min_chars: 8, max_chars: 128, pattern: None },
+        |value| Password::parse(value.to_owned());
+    NamePrefix => TextSpec { min_chars: 0, max_chars: 200, pattern: Some(NAME_PREFIX_PATTERN) },
+        |value| NamePrefix::parse(value);
+    IdempotencyKey => TextSpec { min_chars: 1, max_chars: 255, pattern: Some(IDEMPOTENCY_KEY_PATTERN) },
+        |value| IdempotencyKey::parse(value);
 }
 
 #[cfg(test)]

@@ -1,22 +1,12 @@
 //! `sql/queries/organizations/*.sql`.
 
-use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 
 use super::col;
 use crate::db::TenantTx;
-use crate::domain::OrgId;
+use crate::domain::{OrgId, Organization};
 use crate::error::AppError;
 use crate::sql;
-
-#[derive(Debug, Clone)]
-pub(crate) struct Organization {
-    pub id: OrgId,
-    pub slug: String,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 impl TryFrom<&Row> for Organization {
     type Error = AppError;

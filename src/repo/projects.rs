@@ -1,30 +1,13 @@
 //! `sql/queries/projects/*.sql`.
 
-use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::col;
 use crate::db::{Sql, TenantTx};
-use crate::domain::{ProjectId, ProjectStatus, UserId};
+use crate::domain::{Project, ProjectId, ProjectOrder, ProjectStatus, UserId};
 use crate::error::AppError;
 use crate::sql;
-
-#[derive(Debug, Clone)]
-pub(crate) struct Project {
-    pub id: ProjectId,
-    pub name: String,
-    pub description: String,
-    pub owner_id: UserId,
-    pub status: ProjectStatus,
-    /// Bumped by every change: the ETag.
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub created_by: Option<Uuid>,
-    pub updated_by: Option<Uuid>,
-    pub deleted_at: Option<DateTime<Utc>>,
-}
 
 impl TryFrom<&Row> for Project {
     type Error = AppError;
@@ -64,23 +47,13 @@ pub(crate) struct ProjectChanges<'a> {
     pub status: Option<ProjectStatus>,
 }
 
-/// The orders a list can take; each is its own statement (no SQL is built at run time).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Order {
-    Created,
-    CreatedDesc,
-    Name,
-    NameDesc,
-}
-
-impl Order {
-    fn sql(self) -> Sql {
-        match self {
-            Order::Created => sql!("projects/list_by_created.sql"),
-            Order::CreatedDesc => sql!("projects/list_by_created_desc.sql"),
-            Order::Name => sql!("projects/list_by_name.sql"),
-            Order::NameDesc => sql!("projects/list_by_name_desc.sql"),
-        }
+/// The statement of each list order: each is its own statement (no SQL is built at run time).
+fn list_sql(order: ProjectOrder) -> Sql {
+    match order {
+        ProjectOrder::Created => sql!("projects/list_by_created.sql"),
+        ProjectOrder::CreatedDesc => sql!("projects/list_by_created_desc.sql"),
+        ProjectOrder::Name => sql!("projects/list_by_name.sql"),
+        ProjectOrder::NameDesc => sql!("projects/list_by_name_desc.sql"),
     }
 }
 
@@ -140,7 +113,7 @@ pub(crate) async fn get_any(tx: &mut TenantTx, id: ProjectId) -> Result<Option<P
 /// next page's cursor carries that key back, so the service never computes one.
 pub(crate) async fn list(
     tx: &mut TenantTx,
-    order: Order,
+    order: ProjectOrder,
     filter: &Filter<'_>,
     after: Option<(Uuid, Option<String>)>,
     limit: i64,
@@ -154,7 +127,7 @@ pub(crate) async fn list(
     };
     let rows = tx
         .query(
-            &order.sql(),
+            &list_sql(order),
             &[
                 &org_id,
                 &status,

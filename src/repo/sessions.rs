@@ -4,20 +4,9 @@ use chrono::{DateTime, Utc};
 
 use super::col;
 use crate::db::TenantTx;
-use crate::domain::{SessionId, UserId};
+use crate::domain::{Session, SessionId, UserId};
 use crate::error::AppError;
 use crate::sql;
-
-/// A live session as its user sees it (never its token hashes).
-#[derive(Debug, Clone)]
-pub(crate) struct Session {
-    pub id: SessionId,
-    pub user_agent: Option<String>,
-    pub client_addr: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
 
 pub(crate) struct NewSession<'a> {
     pub id: SessionId,

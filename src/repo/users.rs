@@ -1,29 +1,13 @@
 //! `sql/queries/users/*.sql`.
 
-use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::col;
 use crate::db::TenantTx;
-use crate::domain::{Role, UserId};
+use crate::domain::{Role, User, UserId};
 use crate::error::AppError;
 use crate::sql;
-
-/// A user as the API shows it (never the password hash).
-#[derive(Debug, Clone)]
-pub(crate) struct User {
-    pub id: UserId,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    /// Bumped by every change: the ETag.
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Set when the user was removed (soft delete).
-    pub deleted_at: Option<DateTime<Utc>>,
-}
 
 impl TryFrom<&Row> for User {
     type Error = AppError;

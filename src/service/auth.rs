@@ -6,11 +6,12 @@ use crate::auth::Principal;
 use crate::domain::{
     DisplayName, Email, OrgId, OrgName, OrgSlug, Password, Role, SessionId, UserId,
 };
+use crate::domain::{Organization, User};
 use crate::error::AppError;
 use crate::metrics::{METRICS, OutcomeLabels};
 use crate::repo;
-use crate::repo::organizations::{self, Organization};
-use crate::repo::users::{self, NewUser, User};
+use crate::repo::organizations;
+use crate::repo::users::{self, NewUser};
 
 pub(crate) struct Signup {
     pub org_name: OrgName,

@@ -12,8 +12,6 @@ pub(crate) mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::SecretString;
-
 use crate::auth::jwt::TokenService;
 use crate::auth::limits::RateLimits;
 use crate::auth::password::PasswordHasher;
@@ -21,6 +19,7 @@ use crate::auth::refresh::SuccessorKey;
 use crate::db::{Db, TenantTx};
 use crate::domain::{CursorKey, OrgId, Position, Role};
 use crate::error::AppError;
+use crate::retry::Backoff;
 
 /// What every service operation may use. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -28,8 +27,6 @@ pub struct AppState {
     pub db: Db,
     pub tokens: Arc<TokenService>,
     pub hasher: PasswordHasher,
-    /// When set, `GET /metrics` requires it as a bearer token.
-    pub metrics_token: Option<SecretString>,
     pub sessions: SessionPolicy,
     pub limits: Arc<RateLimits>,
     /// Signs pagination cursors.
@@ -143,25 +140,24 @@ pub struct SessionPolicy {
 /// (40001, 40P01) is attempted in all before answering 503 `DATABASE_BUSY`.
 pub const MAX_ATTEMPTS: u32 = 4;
 
+/// How conflicting transactions are retried: [`MAX_ATTEMPTS`] in all, pauses from 10 ms.
+const CONFLICT_BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(10),
+    max: Duration::from_millis(80),
+    attempts: MAX_ATTEMPTS,
+    within: Duration::MAX,
+};
+
 /// Runs `attempt` (one whole transaction) until it succeeds, fails for another reason, or
-/// has failed [`MAX_ATTEMPTS`] times with a retryable conflict. Waits between attempts grow
-/// linearly with random jitter, so competing requests do not collide again in lockstep.
-pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, crate::error::AppError>
+/// has failed [`MAX_ATTEMPTS`] times with a retryable conflict.
+pub(crate) async fn retrying<T, F, Fut>(attempt: F) -> Result<T, AppError>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, crate::error::AppError>>,
+    Fut: Future<Output = Result<T, AppError>>,
 {
-    let mut tries = 1;
-    loop {
-        match attempt().await {
-            Err(err) if err.is_retryable() && tries < MAX_ATTEMPTS => {
-                let jitter = u64::from(getrandom::u32().unwrap_or(0) % 20);
-                let wait = Duration::from_millis(10 * u64::from(tries) + jitter);
-                tracing::debug!(tries, ?wait, "retrying a transaction after a conflict");
-                tokio::time::sleep(wait).await;
-                tries += 1;
-            }
-            result => return result,
-        }
-    }
+    CONFLICT_BACKOFF
+        .retry(attempt, AppError::is_retryable, |tries, _, wait| {
+            tracing::debug!(tries, ?wait, "retrying a transaction after a conflict");
+        })
+        .await
 }

@@ -2,8 +2,9 @@
 
 use super::AppState;
 use crate::auth::Principal;
+use crate::domain::Organization;
 use crate::error::AppError;
-use crate::repo::organizations::{self, Organization};
+use crate::repo::organizations;
 
 pub(crate) async fn current(
     state: &AppState,

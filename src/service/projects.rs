@@ -5,13 +5,16 @@
 //! key settles it). Concurrency control by version (`If-Match`), idempotent creates, soft
 //! delete and restore. The same rules hold in the database (RLS policies of V7 and V14).
 
-use super::idempotency::{self, Created, Idempotency};
+use super::idempotency::{self, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::db::TenantTx;
-use crate::domain::{Description, Position, ProjectId, ProjectName, ProjectStatus, Role, UserId};
+use crate::domain::{
+    Description, Position, Project, ProjectId, ProjectName, ProjectOrder, ProjectStatus, Role,
+    UserId,
+};
 use crate::error::AppError;
-use crate::repo::projects::{self, Filter, NewProject, Order, Project, ProjectChanges};
+use crate::repo::projects::{self, Filter, NewProject, ProjectChanges};
 
 pub(crate) struct CreateProject {
     pub name: ProjectName,
@@ -30,7 +33,7 @@ pub(crate) struct UpdateProject {
 }
 
 pub(crate) struct ListQuery<'a> {
-    pub order: Order,
+    pub order: ProjectOrder,
     pub status: Option<ProjectStatus>,
     pub owner_id: Option<UserId>,
     pub name_prefix: Option<&'a str>,
@@ -66,15 +69,14 @@ fn authorize_edit(
     Ok(())
 }
 
-/// Creates a project; with an idempotency key, a repeated request replays the first
-/// response, which `render` produces for storing.
+/// Creates a project; with an idempotency key, a repeated request gets the project the first
+/// one created.
 pub(crate) async fn create(
     state: &AppState,
     principal: &Principal,
     input: CreateProject,
     idem: Option<Idempotency>,
-    render: impl Fn(&Project) -> serde_json::Value,
-) -> Result<Created<Project>, AppError> {
+) -> Result<Project, AppError> {
     let owner_id = input.owner_id.unwrap_or(principal.user_id());
     let new_project = NewProject {
         id: ProjectId::generate(),
@@ -91,20 +93,20 @@ pub(crate) async fn create(
         }
         Ok(())
     };
-    let (new_project, idem, render, authorize) = (&new_project, &idem, &render, &authorize);
+    let (new_project, idem, authorize) = (&new_project, &idem, &authorize);
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
-        if let Some(body) = idempotency::replay(&mut tx, idem.as_ref(), authorize).await? {
+        if let Some(project) = idempotency::replay(&mut tx, idem.as_ref(), authorize).await? {
             tx.commit().await?;
-            return Ok(Created::Replayed(body));
+            return Ok(project);
         }
         let inserted = projects::insert(&mut tx, new_project).await;
         let project = authorized(&tx, inserted, authorize)?;
         if let Some(idem) = idem {
-            idempotency::finish(&mut tx, idem, &render(&project)).await?;
+            idempotency::finish(&mut tx, idem, &project).await?;
         }
         tx.commit().await?;
-        Ok(Created::New(project))
+        Ok(project)
     })
     .await
 }
@@ -151,7 +153,7 @@ pub(crate) async fn list(
     .await?;
     // With include_deleted, RLS shows a member only their own removed projects.
     tx.commit().await?;
-    let by_name = matches!(query.order, Order::Name | Order::NameDesc);
+    let by_name = matches!(query.order, ProjectOrder::Name | ProjectOrder::NameDesc);
     let (rows, next) = paginate(
         state,
         principal.org_id(),

@@ -8,11 +8,11 @@ use crate::auth::Principal;
 use crate::auth::jwt::AccessToken;
 use crate::auth::refresh::RefreshToken;
 use crate::db::TenantTx;
-use crate::domain::SessionId;
+use crate::domain::{Session, SessionId};
 use crate::error::AppError;
 use crate::repo;
 use crate::repo::auth::Rotation;
-use crate::repo::sessions::{NewSession, Session};
+use crate::repo::sessions::NewSession;
 
 /// Where a log-in comes from, as shown in the session list.
 #[derive(Debug, Default, Clone)]

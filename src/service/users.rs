@@ -10,15 +10,15 @@
 //! The same rules hold in the database (RLS policies and triggers of migration V6), so a bug
 //! here cannot grant more than the role allows.
 
-use super::idempotency::{self, Created, Idempotency};
+use super::idempotency::{self, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::Principal;
-use crate::domain::{DisplayName, Email, Password, Position, Role, UserId};
+use crate::domain::{DisplayName, Email, Password, Position, Role, User, UserId};
 use crate::error::AppError;
 use crate::repo::sessions;
-use crate::repo::users::{self, NewUser, User, UserChanges};
+use crate::repo::users::{self, NewUser, UserChanges};
 
 pub(crate) struct CreateUser {
     pub email: Email,
@@ -105,15 +105,14 @@ pub(crate) async fn list(
     ))
 }
 
-/// Adds a user; with an idempotency key, a repeated request replays the first response,
-/// which `render` produces for storing.
+/// Adds a user; with an idempotency key, a repeated request gets the user the first one
+/// created.
 pub(crate) async fn create(
     state: &AppState,
     principal: &Principal,
     input: CreateUser,
     idem: Option<Idempotency>,
-    render: impl Fn(&User) -> serde_json::Value,
-) -> Result<Created<User>, AppError> {
+) -> Result<User, AppError> {
     let authorize = |role: Role| authorize_create(role, input.role);
     // Refused before the hash (and before any idempotency look-up): the caller's role as the
     // database has it now, in one round trip that holds no connection during the hash.
@@ -126,13 +125,13 @@ pub(crate) async fn create(
         password_hash: &password_hash,
         role: input.role,
     };
-    let (new_user, idem, render, authorize) = (&new_user, &idem, &render, &authorize);
+    let (new_user, idem, authorize) = (&new_user, &idem, &authorize);
     retrying(|| async move {
         // The role is judged again in this transaction: it may have changed since.
         let mut tx = state.db.tenant_tx(principal).await?;
-        if let Some(body) = idempotency::replay(&mut tx, idem.as_ref(), authorize).await? {
+        if let Some(user) = idempotency::replay(&mut tx, idem.as_ref(), authorize).await? {
             tx.commit().await?;
-            return Ok(Created::Replayed(body));
+            return Ok(user);
         }
         // No existence check first: uq_users_org_id_email settles duplicates (409), races
         // included. The caller's role comes back with the insert (same round trip); an
@@ -140,10 +139,10 @@ pub(crate) async fn create(
         let inserted = users::insert(&mut tx, new_user).await;
         let user = authorized(&tx, inserted, authorize)?;
         if let Some(idem) = idem {
-            idempotency::finish(&mut tx, idem, &render(&user)).await?;
+            idempotency::finish(&mut tx, idem, &user).await?;
         }
         tx.commit().await?;
-        Ok(Created::New(user))
+        Ok(user)
     })
     .await
 }

@@ -3,11 +3,12 @@
 //! role that is a member of the two request roles. (`scripts/check-deploy` validates the
 //! files' syntax; this checks what they say.)
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 fn compose() -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docker-compose.yml");
-    serde_yaml::from_str(&std::fs::read_to_string(path).expect("docker-compose.yml")).expect("YAML")
+    serde_norway::from_str(&std::fs::read_to_string(path).expect("docker-compose.yml"))
+        .expect("YAML")
 }
 
 fn environment(service: &Value) -> Vec<(String, String)> {

@@ -33,6 +33,7 @@ mod retention;
 mod round_trips;
 mod schema;
 mod sessions;
+mod spec_rules;
 mod text_rules;
 mod tokens;
 mod users;

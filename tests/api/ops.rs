@@ -22,7 +22,7 @@ async fn the_spec_and_swagger_ui_are_served_offline() {
     yaml.assert_status(200);
     assert_eq!(
         yaml.text,
-        tenantry::api::spec(tenantry::config::SpecFormat::Yaml)
+        tenantry::api::spec(tenantry::config::SpecFormat::Yaml).expect("the spec")
     );
     let docs = app.get("/docs").send().await;
     docs.assert_status(200);
@@ -30,5 +30,34 @@ async fn the_spec_and_swagger_ui_are_served_offline() {
     assert!(
         !docs.text.contains("://unpkg.com") && !docs.text.contains("://cdn."),
         "Swagger UI must not load assets from a CDN"
+    );
+}
+
+#[tokio::test]
+async fn swagger_ui_embeds_the_spec_that_openapi_json_serves() {
+    let app = TestApp::spawn().await;
+    let served = app.get("/openapi.json").send().await;
+    served.assert_status(200);
+
+    let docs = app.get("/docs").send().await;
+
+    docs.assert_status(200);
+    let start = docs
+        .text
+        .find("let spec = ")
+        .expect("Swagger UI's page embeds a spec")
+        + "let spec = ".len();
+    let embedded: serde_json::Value = serde_json::Deserializer::from_str(&docs.text[start..])
+        .into_iter()
+        .next()
+        .expect("a JSON value")
+        .expect("valid JSON");
+    assert_eq!(
+        embedded, served.body,
+        "/docs and /openapi.json serve different specs"
+    );
+    assert!(
+        embedded["components"]["schemas"]["CreateProjectRequest"]["additionalProperties"] == false,
+        "the embedded spec is the post-processed one"
     );
 }

@@ -74,7 +74,7 @@ async fn every_table_of_the_app_schema_forces_row_level_security() {
 #[tokio::test]
 async fn the_self_check_passes_on_a_migrated_database() {
     let db = TestDb::new().await;
-    let pool = Db::new(&settings_for(&db)).expect("pool");
+    let pool = Db::new(&settings_for(&db).db_config()).expect("pool");
     let warnings = pool.self_check().await.expect("self-check passes");
     // The test cluster logs in as a superuser: the check says so, and only that.
     assert!(
@@ -101,7 +101,7 @@ async fn the_self_check_warns_when_public_still_grants_what_the_request_roles_ne
         .await
         .expect("grant");
 
-    let warnings = Db::new(&settings_for(&db))
+    let warnings = Db::new(&settings_for(&db).db_config())
         .expect("pool")
         .self_check()
         .await
@@ -131,7 +131,7 @@ async fn the_self_check_refuses_a_runtime_role_that_can_call_the_pre_authenticat
         .await
         .expect("grant");
 
-    let err = Db::new(&settings_for(&db))
+    let err = Db::new(&settings_for(&db).db_config())
         .expect("pool")
         .self_check()
         .await
@@ -156,7 +156,7 @@ async fn the_self_check_refuses_a_login_role_that_cannot_enter_the_pre_authentic
     let mut settings = settings_for(&db);
     settings.database_url.user(&login.name);
 
-    let err = Db::new(&settings)
+    let err = Db::new(&settings.db_config())
         .expect("pool")
         .self_check()
         .await
@@ -227,7 +227,7 @@ async fn the_self_check_names_a_table_added_without_rls() {
         .await
         .expect("create table");
 
-    let err = Db::new(&settings_for(&db))
+    let err = Db::new(&settings_for(&db).db_config())
         .expect("pool")
         .self_check()
         .await
@@ -253,7 +253,7 @@ async fn the_self_check_names_a_missing_policy() {
         .await
         .expect("create table");
 
-    let err = Db::new(&settings_for(&db))
+    let err = Db::new(&settings_for(&db).db_config())
         .expect("pool")
         .self_check()
         .await
@@ -351,7 +351,7 @@ impl Drop for ScratchRole {
 async fn the_runtime_role_check_refuses_bypassing_or_escaping_roles() {
     let db = TestDb::new().await;
     let client = db.superuser().await;
-    let pool = Db::new(&settings_for(&db)).expect("pool");
+    let pool = Db::new(&settings_for(&db).db_config()).expect("pool");
     pool.check_runtime_role("tenantry_app")
         .await
         .expect("the real runtime role passes");

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
 use crate::support::{Member, TEST_JWT_SECRET, TestApp};
@@ -36,15 +36,31 @@ fn test_kid() -> String {
     tenantry::auth::jwt::key_id(&secrecy::SecretString::from(TEST_JWT_SECRET.to_owned()))
 }
 
+/// A token signed by hand, so that it can use algorithms the service's crypto provider (HS256
+/// only) cannot sign with.
 fn sign_with_kid(alg: Algorithm, kid: Option<String>, secret: &str, claims: &Value) -> String {
-    let mut header = Header::new(alg);
-    header.kid = kid;
-    jsonwebtoken::encode(
-        &header,
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("signed")
+    use hmac::{Hmac, KeyInit, Mac};
+
+    let mut header = json!({"typ": "JWT", "alg": format!("{alg:?}")});
+    if let Some(kid) = kid {
+        header["kid"] = json!(kid);
+    }
+    let encode = |value: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("JSON"));
+    let message = format!("{}.{}", encode(&header), encode(claims));
+    macro_rules! tag {
+        ($digest:ty) => {{
+            let mut mac = Hmac::<$digest>::new_from_slice(secret.as_bytes()).expect("a key");
+            mac.update(message.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }};
+    }
+    let tag = match alg {
+        Algorithm::HS256 => tag!(sha2::Sha256),
+        Algorithm::HS384 => tag!(sha2::Sha384),
+        Algorithm::HS512 => tag!(sha2::Sha512),
+        other => panic!("no signer for {other:?}"),
+    };
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(tag))
 }
 
 fn sign(alg: Algorithm, secret: &str, claims: &Value) -> String {

@@ -78,7 +78,8 @@ impl ServiceProcess {
     }
 
     pub fn logs(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+        // Unreadable logs must fail the test, not pass a check for what they do not contain.
+        std::fs::read_to_string(&self.log_path).expect("the service's log file is readable")
     }
 
     pub fn sigterm(&self) {

@@ -113,6 +113,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             per_client: settings.client_attempts_per_minute,
             signups_per_hour: settings.signups_per_hour,
             refresh_failures_per_minute: settings.refresh_failures_per_minute,
+            api_key_requests_per_minute: settings.api_key_requests_per_minute,
         })),
     })
 }

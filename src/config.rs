@@ -201,6 +201,13 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub refresh_failures_per_minute: u32,
 
+    /// Requests a minute with one API key (counted for each distinct key presented, before any
+    /// look-up, so that nobody without the key's secret can spend its budget); more get 429
+    /// `RATE_LIMITED` with `Retry-After`.
+    #[arg(long, env = "TENANTRY_API_KEY_REQUESTS_PER_MINUTE", default_value_t = 6000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000_000))]
+    pub api_key_requests_per_minute: u32,
+
     /// Sign-ups an hour from one client address (each costs an argon2id hash); more get 429
     /// `RATE_LIMITED` with `Retry-After`.
     #[arg(long, env = "TENANTRY_SIGNUPS_PER_HOUR", default_value_t = 20,

@@ -134,6 +134,19 @@ impl AppError {
         message: "current_password is not your current password",
     };
 
+    /// An API key called an operation that only a person may call (their own sessions,
+    /// log-out, creating or revoking keys).
+    pub const PERSON_ONLY: AppError = AppError::Forbidden {
+        code: "PERSON_ONLY",
+        message: "API keys cannot call this operation: it needs a person's access token",
+    };
+
+    /// An API key that is unknown, malformed, revoked or expired (one answer for all).
+    pub const API_KEY_INVALID: AppError = AppError::Unauthenticated {
+        code: "API_KEY_INVALID",
+        message: "the API key is invalid, revoked or expired",
+    };
+
     pub const INVALID_CREDENTIALS: AppError = AppError::Unauthenticated {
         code: "INVALID_CREDENTIALS",
         message: "the organization, email or password is incorrect",
@@ -294,6 +307,19 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             "ck_idempotency_keys_key",
             Invalid("Idempotency-Key", "must be 1 to 255 characters"),
         ),
+        ("pk_api_keys", Bug),
+        ("fk_api_keys_org_id", NotFound),
+        (
+            "ck_api_keys_name",
+            Invalid(
+                "name",
+                "must be between 1 and 200 characters, without surrounding white space",
+            ),
+        ),
+        ("ck_api_keys_name_text", Invalid("name", NAME_RULE)),
+        ("ck_api_keys_role", Invalid("role", "must be admin or member")),
+        ("ck_api_keys_secret_hash", Bug),
+        ("ck_api_keys_expires_at", Invalid("expires_at", "must be in the future")),
     ]
 };
 
@@ -375,6 +401,8 @@ impl From<tokio_postgres::Error> for AppError {
                     message: "the session has ended; log in again",
                 }
             }
+            // app.enter_key: the API key is unknown, revoked or expired.
+            _ if *state == SqlState::INVALID_PASSWORD => AppError::API_KEY_INVALID,
             // RLS WITH CHECK refused the row: it would belong to another organization.
             _ if *state == SqlState::INSUFFICIENT_PRIVILEGE => AppError::NotFound,
             _ if *state == SqlState::T_R_SERIALIZATION_FAILURE

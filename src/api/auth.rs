@@ -226,7 +226,8 @@ impl AuthApi {
 
     /// Log out
     ///
-    /// Ends the current session: its access and refresh tokens stop working at once.
+    /// Ends the current session: its access and refresh tokens stop working at once. A
+    /// person's operation: an API key gets 403 `PERSON_ONLY`.
     #[oai(path = "/logout", method = "post", operation_id = "logout")]
     async fn logout(
         &self,
@@ -239,7 +240,8 @@ impl AuthApi {
 
     /// Log out everywhere
     ///
-    /// Ends every session of the calling user, the current one included.
+    /// Ends every session of the calling user, the current one included. A person's
+    /// operation: an API key gets 403 `PERSON_ONLY`.
     #[oai(path = "/logout-all", method = "post", operation_id = "logoutAll")]
     async fn logout_all(
         &self,

@@ -4,12 +4,12 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::auth::Principal;
-use crate::domain::{OrgId, UserId};
+use crate::domain::{Actor, OrgId};
 
 #[derive(Debug)]
 pub(crate) struct RequestContext {
     pub id: Arc<str>,
-    principal: OnceLock<(OrgId, UserId)>,
+    principal: OnceLock<(OrgId, Actor)>,
 }
 
 impl RequestContext {
@@ -20,8 +20,9 @@ impl RequestContext {
         }
     }
 
-    /// The authenticated caller, once the bearer scheme has verified a token.
-    pub(crate) fn principal(&self) -> Option<(OrgId, UserId)> {
+    /// The caller, once the bearer scheme has read its credentials (an API key is verified by
+    /// the request's first statement).
+    pub(crate) fn principal(&self) -> Option<(OrgId, Actor)> {
         self.principal.get().copied()
     }
 }
@@ -44,5 +45,5 @@ pub(crate) fn request_id() -> String {
 
 /// Remembers who is calling, for the request's log line.
 pub(crate) fn record_principal(principal: &Principal) {
-    let _ = CURRENT.try_with(|ctx| ctx.principal.set((principal.org_id(), principal.user_id())));
+    let _ = CURRENT.try_with(|ctx| ctx.principal.set((principal.org_id(), principal.actor())));
 }

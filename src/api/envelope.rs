@@ -80,12 +80,14 @@ pub enum ApiError {
     BadRequest(Json<ErrorEnvelope>),
     /// Missing or unusable credentials: `UNAUTHENTICATED` (no bearer token),
     /// `TOKEN_INVALID`, `TOKEN_EXPIRED`, `TOKEN_NOT_YET_VALID`, `SESSION_REVOKED` (logged out,
-    /// ended or expired session), `INVALID_CREDENTIALS` at log-in, `REFRESH_TOKEN_INVALID` or
+    /// ended or expired session), `API_KEY_INVALID` (an API key that is malformed, unknown,
+    /// revoked or expired), `INVALID_CREDENTIALS` at log-in, `REFRESH_TOKEN_INVALID` or
     /// `REFRESH_TOKEN_REUSED` at refresh.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorEnvelope>),
-    /// The caller's role does not allow this (`FORBIDDEN`), or a change of one's own password
-    /// or email lacks the current password (`REAUTHENTICATION_REQUIRED`) or names a wrong one
+    /// The caller's role does not allow this (`FORBIDDEN`), an API key called an operation
+    /// only a person may call (`PERSON_ONLY`), or a change of one's own password or email
+    /// lacks the current password (`REAUTHENTICATION_REQUIRED`) or names a wrong one
     /// (`INVALID_CURRENT_PASSWORD`).
     #[oai(status = 403)]
     Forbidden(Json<ErrorEnvelope>),
@@ -97,8 +99,8 @@ pub enum ApiError {
     /// `LAST_OWNER`.
     #[oai(status = 409)]
     Conflict(Json<ErrorEnvelope>),
-    /// Too many sign-up, log-in or refresh attempts for this account or from this address
-    /// (`RATE_LIMITED`); retry after `Retry-After` seconds.
+    /// Too many sign-up, log-in or refresh attempts for this account or from this address, or
+    /// too many requests with one API key (`RATE_LIMITED`); retry after `Retry-After` seconds.
     #[oai(status = 429)]
     TooManyRequests(
         Json<ErrorEnvelope>,
@@ -248,6 +250,8 @@ mod tests {
         let cases: Vec<(AppError, u16, &str)> = vec![
             (AppError::NotFound, 404, "NOT_FOUND"),
             (AppError::forbidden("no"), 403, "FORBIDDEN"),
+            (AppError::PERSON_ONLY, 403, "PERSON_ONLY"),
+            (AppError::API_KEY_INVALID, 401, "API_KEY_INVALID"),
             (AppError::INVALID_CREDENTIALS, 401, "INVALID_CREDENTIALS"),
             (AppError::PreconditionFailed, 412, "PRECONDITION_FAILED"),
             (

@@ -1,56 +1,76 @@
-//! `/v1/me`: the calling user and their sessions.
+//! `/v1/me`: the caller (a user, or an API key) and a user's sessions.
 
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi, Union};
 use uuid::Uuid;
 
 use super::ApiTags;
+use super::api_keys::ApiKeyDto;
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use super::users::UserDto;
 use crate::domain::SessionId;
+use crate::service::users::Me;
 use crate::service::{self, AppState};
 
 pub(crate) struct MeApi;
 
+/// The caller: a user (`"type": "user"`, with an access token), or an API key
+/// (`"type": "api_key"`).
+#[derive(Debug, Union)]
+#[oai(rename = "Me", discriminator_name = "type", one_of)]
+pub(crate) enum MeDto {
+    /// A person: their user, as stored now.
+    #[oai(mapping = "user")]
+    User(UserDto),
+    /// An API key: the key, as stored now (without its secret).
+    #[oai(mapping = "api_key")]
+    ApiKey(ApiKeyDto),
+}
+
 #[derive(Debug, ApiResponse)]
 pub(crate) enum MeResponse {
-    /// The calling user.
+    /// The caller.
     #[oai(status = 200)]
-    Ok(Json<UserDto>),
+    Ok(Json<MeDto>),
 }
 
 #[OpenApi(prefix_path = "/v1/me", tag = "ApiTags::Me")]
 impl MeApi {
-    /// Get the calling user
+    /// Get the caller
     ///
-    /// The user the bearer token was issued to, as stored now.
+    /// With an access token, the user it was issued to (`"type": "user"`); with an API key,
+    /// the key (`"type": "api_key"`: its id, name, prefix, role, ...). Both as stored now.
     #[oai(path = "/", method = "get", operation_id = "getMe")]
     async fn me(&self, state: Data<&AppState>, auth: BearerAuth) -> Result<MeResponse, ApiError> {
-        let user = service::users::me(&state, &auth.0).await?;
-        Ok(MeResponse::Ok(Json(user.into())))
+        let me = match service::users::me(&state, &auth.0).await? {
+            Me::User(user) => MeDto::User(user.into()),
+            Me::ApiKey(key) => MeDto::ApiKey(key.into()),
+        };
+        Ok(MeResponse::Ok(Json(me)))
     }
 
     /// List my sessions
     ///
-    /// The calling user's live sessions (one per log-in), newest first, at most 100.
+    /// The calling user's live sessions (one per log-in), newest first, at most 100. A
+    /// person's operation: an API key gets 403 `PERSON_ONLY`.
     #[oai(path = "/sessions", method = "get", operation_id = "listMySessions")]
     async fn sessions(
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> Result<SessionsResponse, ApiError> {
-        let current = auth.0.session_id();
         let sessions = service::sessions::list(&state, &auth.0).await?;
+        let current = auth.0.session_id();
         Ok(SessionsResponse::Ok(Json(SessionListDto {
             items: sessions
                 .into_iter()
                 .map(|s| SessionDto {
                     id: *s.id.as_uuid(),
-                    current: s.id == current,
+                    current: Some(s.id) == current,
                     user_agent: s.user_agent,
                     client_addr: s.client_addr,
                     created_at: s.created_at,
@@ -63,7 +83,8 @@ impl MeApi {
 
     /// End one of my sessions
     ///
-    /// Its tokens stop working at once. Another user's session id is not found.
+    /// Its tokens stop working at once. Another user's session id is not found. A person's
+    /// operation: an API key gets 403 `PERSON_ONLY`.
     #[oai(
         path = "/sessions/:id",
         method = "delete",

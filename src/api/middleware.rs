@@ -241,7 +241,7 @@ async fn handle<E: Endpoint>(
         .http_duration
         .get_or_create(&labels)
         .observe(elapsed.as_secs_f64());
-    let (org_id, user_id) = ctx.principal().unzip();
+    let (org_id, actor) = ctx.principal().unzip();
     // The method as labelled: an invented one (of any length) is `other` in logs too.
     tracing::info!(
         target: "tenantry::http",
@@ -251,7 +251,8 @@ async fn handle<E: Endpoint>(
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         org_id = org_id.map(tracing::field::display),
-        user_id = user_id.map(tracing::field::display),
+        actor_type = actor.map(|actor| actor.kind.as_str()),
+        actor_id = actor.map(|actor| tracing::field::display(actor.id)),
         "request"
     );
     response

@@ -1,6 +1,7 @@
 //! The HTTP API: one poem-openapi struct per tag, combined into one service whose spec is
 //! served at `/openapi.json` and `/openapi.yaml` and browsable at `/docs`. No SQL here.
 
+mod api_keys;
 mod auth;
 pub mod body;
 mod conditional;
@@ -39,6 +40,8 @@ enum ApiTags {
     Users,
     /// The organization's projects: the example business resource.
     Projects,
+    /// API keys: machine access to the organization, without a person's password.
+    ApiKeys,
     /// Health and readiness probes for load balancers and orchestrators.
     Ops,
 }
@@ -62,6 +65,7 @@ apis!(
     org::OrgApi,
     users::UsersApi,
     projects::ProjectsApi,
+    api_keys::ApiKeysApi,
     ops::OpsApi,
 );
 
@@ -253,6 +257,7 @@ fn request_example(schema: &str) -> Option<serde_json::Value> {
             "name": "Apollo", "description": "To the moon.", "status": "active"
         }),
         "UpdateProjectRequest" => json!({"status": "archived"}),
+        "CreateApiKeyRequest" => json!({"name": "CI deploys", "role": "member"}),
         _ => return None,
     })
 }

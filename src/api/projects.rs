@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ApiTags;
+use super::api_keys::ActorDto;
 use super::body::JsonBody;
 use super::conditional::{IfMatch, version_tag};
 use super::envelope::ApiError;
@@ -72,10 +73,10 @@ pub(crate) struct ProjectDto {
     created_at: DateTime<Utc>,
     /// When the project was last changed (set by the database).
     updated_at: DateTime<Utc>,
-    /// Who created it (set by the database).
-    created_by: Option<Uuid>,
-    /// Who changed it last (set by the database).
-    updated_by: Option<Uuid>,
+    /// Who created it: a user or an API key (set by the database).
+    created_by: Option<ActorDto>,
+    /// Who changed it last: a user or an API key (set by the database).
+    updated_by: Option<ActorDto>,
     /// When it was removed; only removed projects listed with `include=deleted` have it.
     #[oai(skip_serializing_if_is_none)]
     deleted_at: Option<DateTime<Utc>>,
@@ -92,8 +93,8 @@ impl From<Project> for ProjectDto {
             version: p.version,
             created_at: p.created_at,
             updated_at: p.updated_at,
-            created_by: p.created_by,
-            updated_by: p.updated_by,
+            created_by: p.created_by.map(ActorDto::from),
+            updated_by: p.updated_by.map(ActorDto::from),
             deleted_at: p.deleted_at,
         }
     }
@@ -125,7 +126,8 @@ pub(crate) struct CreateProjectRequest {
     #[serde(default)]
     description: Option<Text<Description>>,
     /// The responsible user, who must not have been removed (422 otherwise); the caller when
-    /// omitted. Only owners and admins name someone else.
+    /// omitted (required with an API key, which owns nothing: 422 otherwise). Only owners and
+    /// admins name someone else.
     #[serde(default)]
     owner_id: Option<Uuid>,
     /// `active` when omitted.
@@ -286,8 +288,8 @@ impl ProjectsApi {
 
     /// Create a project
     ///
-    /// Members create their own projects; owners and admins may name another owner, who must
-    /// not have been removed (422 on `owner_id`). With an
+    /// Members create their own projects; owners and admins (and admin API keys) may name
+    /// another owner, who must not have been removed (422 on `owner_id`). With an
     /// `Idempotency-Key`, retrying the same request returns the first response without creating
     /// twice (even when the retries are concurrent); the same key with a different body is 422
     /// `IDEMPOTENCY_KEY_REUSED`. Keys are scoped to the organization and kept 24 hours.

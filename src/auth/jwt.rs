@@ -209,13 +209,16 @@ impl TokenService {
 
     /// A token for `principal`, whose role (for the informational claim) is `role`.
     pub fn issue(&self, principal: &Principal, role: Role) -> Result<AccessToken, AppError> {
+        let person = principal
+            .person()
+            .ok_or_else(|| AppError::internal("access tokens are issued to people"))?;
         let iat = now();
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            sub: *principal.user_id().as_uuid(),
+            sub: *person.user_id.as_uuid(),
             org: *principal.org_id().as_uuid(),
-            sid: *principal.session_id().as_uuid(),
+            sid: *person.session_id.as_uuid(),
             role: role.as_str().to_owned(),
             iat,
             nbf: iat,

@@ -1,6 +1,6 @@
 //! Rate limits for sign-up, log-in and refresh: per account (organization slug + the
-//! database's key of the email, or session) and per client address, each a GCRA bucket
-//! (governor) refilled per minute (per hour for sign-ups). Nothing here folds case: an
+//! database's key of the email, or session) and per client address; and for API keys, per
+//! key. Each is a GCRA bucket (governor) refilled per minute (per hour for sign-ups). Nothing here folds case: an
 //! account's key is the one the database matches with.
 //!
 //! Memory is bounded: buckets back at full capacity carry no information and are dropped
@@ -32,6 +32,8 @@ pub struct Quotas {
     pub signups_per_hour: u32,
     /// Failed refreshes (tokens that do not verify) a minute from one client address.
     pub refresh_failures_per_minute: u32,
+    /// Requests a minute with one API key.
+    pub api_key_requests_per_minute: u32,
 }
 
 pub struct RateLimits {
@@ -41,6 +43,8 @@ pub struct RateLimits {
     clients: DefaultKeyedRateLimiter<IpAddr>,
     signups: DefaultKeyedRateLimiter<IpAddr>,
     refresh_failures: DefaultKeyedRateLimiter<IpAddr>,
+    /// By the SHA-256 of the key's whole text, as presented.
+    api_keys: DefaultKeyedRateLimiter<[u8; 32]>,
     clock: DefaultClock,
 }
 
@@ -53,6 +57,7 @@ impl std::fmt::Debug for RateLimits {
             .field("clients", &self.clients.len())
             .field("signups", &self.signups.len())
             .field("refresh_failures", &self.refresh_failures.len())
+            .field("api_keys", &self.api_keys.len())
             .finish()
     }
 }
@@ -74,6 +79,7 @@ impl RateLimits {
             clients: RateLimiter::dashmap(per_minute(quotas.per_client)),
             signups: RateLimiter::dashmap(per_hour(quotas.signups_per_hour)),
             refresh_failures: RateLimiter::dashmap(per_minute(quotas.refresh_failures_per_minute)),
+            api_keys: RateLimiter::dashmap(per_minute(quotas.api_key_requests_per_minute)),
             clock: DefaultClock::default(),
         }
     }
@@ -138,6 +144,17 @@ impl RateLimits {
             .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
     }
 
+    /// A request with the API key whose text hashes to `presented` (SHA-256 of the whole key
+    /// as sent), before any look-up. Each distinct text has its own budget: the key's holder
+    /// spends the key's, and a caller who knows a key's id but not its secret only spends the
+    /// budget of the wrong key it made up.
+    pub fn check_api_key(&self, presented: [u8; 32]) -> Result<(), AppError> {
+        bounded(&self.api_keys);
+        self.api_keys
+            .check_key(&presented)
+            .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
+    }
+
     /// Any log-in or refresh attempt from `client`, before any work.
     pub fn check_client(&self, client: Option<IpAddr>) -> Result<(), AppError> {
         let Some(client) = client else {
@@ -163,12 +180,14 @@ impl RateLimits {
         self.clients.retain_recent();
         self.signups.retain_recent();
         self.refresh_failures.retain_recent();
+        self.api_keys.retain_recent();
         self.accounts.shrink_to_fit();
         self.sessions.shrink_to_fit();
         self.reauthentications.shrink_to_fit();
         self.clients.shrink_to_fit();
         self.signups.shrink_to_fit();
         self.refresh_failures.shrink_to_fit();
+        self.api_keys.shrink_to_fit();
     }
 }
 
@@ -188,6 +207,7 @@ mod tests {
             per_client,
             signups_per_hour: 2,
             refresh_failures_per_minute: 2,
+            api_key_requests_per_minute: 2,
         }
     }
 
@@ -203,6 +223,21 @@ mod tests {
             .check_session(org, session)
             .expect("failures spend nothing of a session's budget");
         assert!(limits.check_session(org, session).is_err());
+    }
+
+    #[test]
+    fn each_presented_api_key_has_its_own_budget() {
+        let limits = RateLimits::new(quotas(1000, 1000));
+        let key = [7u8; 32];
+        limits.check_api_key(key).expect("first");
+        limits.check_api_key(key).expect("second");
+        assert!(matches!(
+            limits.check_api_key(key),
+            Err(AppError::RateLimited { .. })
+        ));
+        limits
+            .check_api_key([8u8; 32])
+            .expect("another key text (a guess at the secret) spends nothing of the first's");
     }
 
     #[test]

@@ -140,9 +140,13 @@ impl Db {
         principal: &Principal,
         role: Role,
     ) -> Result<TenantTx, AppError> {
+        let person = principal
+            .person()
+            .ok_or_else(|| AppError::internal("a new session is a person's"))?;
         Ok(TenantTx::begin_new_session(
             self.client().await?,
-            principal,
+            principal.org_id(),
+            person,
             role,
         ))
     }

@@ -9,7 +9,8 @@
 //! query, so setting the tenant context costs no extra round trip. For a request that is
 //! `BEGIN`, `SET LOCAL ROLE tenantry_app`, the setting that lets Citus forward `SET LOCAL` to
 //! its workers, and one prepared, bound `SELECT app.enter($1, $2, $3)` that sets the
-//! settings with `SET LOCAL`, checks the session and returns the user's current role: no SQL
+//! settings with `SET LOCAL`, checks the session and returns the user's current role (for an
+//! API key, `SELECT app.enter_key($1, $2, $3)`, which checks the key the same way): no SQL
 //! text is built per request, and each statement is its own message (Citus forwards a
 //! multi-statement string whole and fails).
 //!
@@ -25,7 +26,7 @@ use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use super::Sql;
-use crate::auth::Principal;
+use crate::auth::{Caller, Person, Principal};
 use crate::domain::{OrgId, Role, UserId};
 use crate::error::AppError;
 use crate::metrics::METRICS;
@@ -41,6 +42,8 @@ pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 /// The statement that opens a request's tenant context (migration V10).
 const ENTER: &str = "SELECT app.enter($1, $2, $3)";
+/// The statement that opens an API key's tenant context (migration V19).
+const ENTER_KEY: &str = "SELECT app.enter_key($1, $2, $3)";
 const BEGIN: &str = "BEGIN";
 const COMMIT: &str = "COMMIT";
 /// `SET LOCAL ROLE` + [`RUNTIME_ROLE`] (a test keeps the two in step).
@@ -62,6 +65,12 @@ enum Setup {
         org: Uuid,
         user: Uuid,
         session: Uuid,
+    },
+    /// A request authenticated by an API key: `app.enter_key(org, key, secret_hash)`.
+    ApiKey {
+        org: Uuid,
+        key: Uuid,
+        secret_hash: [u8; 32],
     },
     /// Sign-up and log-in (no session to check yet), as [`RUNTIME_ROLE`], and
     /// pre-authentication, as [`ANON_ROLE`] without any statement: the role switch
@@ -334,42 +343,18 @@ async fn pipelined(
         };
     };
     let opening = match &setup {
-        Setup::Session { .. } => vec![BEGIN, SET_ROLE, FORWARD_SETTINGS],
+        Setup::Session { .. } | Setup::ApiKey { .. } => vec![BEGIN, SET_ROLE, FORWARD_SETTINGS],
         Setup::Statements { role, .. } => vec![BEGIN, role],
     };
     let opening = try_join_all(opening.into_iter().map(|s| client.simple_query(s)));
-    match setup {
-        Setup::Session { org, user, session } => {
-            let chain = async {
-                let enter = client.prepare_cached(ENTER).await?;
-                let statement = prepare().await?;
-                let context_params: [&(dyn ToSql + Sync); 3] = [&org, &user, &session];
-                let context = client.query_one(&enter, &context_params);
-                Ok::<_, tokio_postgres::Error>(
-                    join3(
-                        context,
-                        run(client, statement.as_ref(), params, work),
-                        commit_if(client, commit),
-                    )
-                    .await,
-                )
-            };
-            let (opened, chained) = join(opening, chain).await;
-            let (context, value, committed) = match chained {
-                Ok(chained) => chained,
-                Err(err) => return Outcome::failed(opened.err().unwrap_or(err)),
-            };
-            let (role, context_error) = match context.and_then(|row| row.try_get(0)) {
-                Ok(role) => (Some(role), None),
-                Err(err) => (None, Some(err)),
-            };
-            Outcome {
-                role,
-                value: value.map_err(AppError::from),
-                committed,
-            }
-            .with_opening_error(opened.err().or(context_error))
-        }
+    // The context's statement and its parameters: (org, user, session) or (org, key, hash).
+    let (enter, org, caller, session, secret_hash) = match setup {
+        Setup::Session { org, user, session } => (ENTER, org, user, Some(session), None),
+        Setup::ApiKey {
+            org,
+            key,
+            secret_hash,
+        } => (ENTER_KEY, org, key, None, Some(secret_hash)),
         Setup::Statements { statements, .. } => {
             let settings = try_join_all(statements.iter().map(|s| client.simple_query(s)));
             let statement = async {
@@ -388,14 +373,48 @@ async fn pipelined(
                 Ok(chained) => chained,
                 Err(err) => return Outcome::failed(opening_error.unwrap_or(err)),
             };
-            Outcome {
+            return Outcome {
                 role: None,
                 value: value.map_err(AppError::from),
                 committed,
             }
-            .with_opening_error(opening_error)
+            .with_opening_error(opening_error);
         }
+    };
+    let hash: Option<&[u8]> = secret_hash.as_ref().map(|hash| &hash[..]);
+    let proof: &(dyn ToSql + Sync) = match (&session, &hash) {
+        (Some(session), _) => session,
+        (None, hash) => hash,
+    };
+    let chain = async {
+        let enter = client.prepare_cached(enter).await?;
+        let statement = prepare().await?;
+        let context_params: [&(dyn ToSql + Sync); 3] = [&org, &caller, proof];
+        let context = client.query_one(&enter, &context_params);
+        Ok::<_, tokio_postgres::Error>(
+            join3(
+                context,
+                run(client, statement.as_ref(), params, work),
+                commit_if(client, commit),
+            )
+            .await,
+        )
+    };
+    let (opened, chained) = join(opening, chain).await;
+    let (context, value, committed) = match chained {
+        Ok(chained) => chained,
+        Err(err) => return Outcome::failed(opened.err().unwrap_or(err)),
+    };
+    let (role, context_error) = match context.and_then(|row| row.try_get(0)) {
+        Ok(role) => (Some(role), None),
+        Err(err) => (None, Some(err)),
+    };
+    Outcome {
+        role,
+        value: value.map_err(AppError::from),
+        committed,
     }
+    .with_opening_error(opened.err().or(context_error))
 }
 
 impl<T> Outcome<T> {
@@ -457,7 +476,8 @@ impl Drop for Tx {
 pub struct TenantTx {
     inner: Tx,
     org_id: OrgId,
-    user_id: UserId,
+    /// The calling person; `None` for an API key.
+    user_id: Option<UserId>,
 }
 
 impl TenantTx {
@@ -465,10 +485,21 @@ impl TenantTx {
     /// same round trip, that the token's session is live and its user present, and sets
     /// `app.role` from the database; a dead session fails the first query with 401.
     pub(crate) fn begin(client: Object, principal: &Principal) -> Self {
-        let setup = Setup::Session {
-            org: *principal.org_id().as_uuid(),
-            user: *principal.user_id().as_uuid(),
-            session: *principal.session_id().as_uuid(),
+        let org = *principal.org_id().as_uuid();
+        let setup = match principal.caller() {
+            Caller::Session {
+                user_id,
+                session_id,
+            } => Setup::Session {
+                org,
+                user: *user_id.as_uuid(),
+                session: *session_id.as_uuid(),
+            },
+            Caller::ApiKey { id, secret_hash } => Setup::ApiKey {
+                org,
+                key: *id.as_uuid(),
+                secret_hash: *secret_hash,
+            },
         };
         Self {
             inner: Tx::new(client, setup),
@@ -477,16 +508,16 @@ impl TenantTx {
         }
     }
 
-    /// A transaction that creates the principal's session (sign-up, log-in): there is no
-    /// session to check yet, and `role` was just read from the database by the caller (or,
-    /// at sign-up, is the owner's being created).
-    pub(crate) fn begin_new_session(client: Object, principal: &Principal, role: Role) -> Self {
+    /// A transaction that creates the session of `person` of organization `org` (sign-up,
+    /// log-in): there is no session to check yet, and `role` was just read from the database
+    /// by the caller (or, at sign-up, is the owner's being created).
+    pub(crate) fn begin_new_session(client: Object, org: OrgId, person: Person, role: Role) -> Self {
         let setup = Setup::Statements {
             role: SET_ROLE,
             statements: vec![
                 FORWARD_SETTINGS.to_owned(),
-                format!("SET LOCAL app.org_id = '{}'", principal.org_id()),
-                format!("SET LOCAL app.user_id = '{}'", principal.user_id()),
+                format!("SET LOCAL app.org_id = '{org}'"),
+                format!("SET LOCAL app.user_id = '{}'", person.user_id),
                 format!("SET LOCAL app.role = '{}'", role.as_str()),
             ],
         };
@@ -494,8 +525,8 @@ impl TenantTx {
         inner.role = Some(role);
         Self {
             inner,
-            org_id: principal.org_id(),
-            user_id: principal.user_id(),
+            org_id: org,
+            user_id: Some(person.user_id),
         }
     }
 
@@ -528,7 +559,8 @@ impl TenantTx {
         self.org_id
     }
 
-    pub fn user_id(&self) -> UserId {
+    /// The calling person, `None` for an API key.
+    pub fn user_id(&self) -> Option<UserId> {
         self.user_id
     }
 

@@ -55,3 +55,7 @@ id_type!(
     /// A project id, unique within its organization.
     ProjectId
 );
+id_type!(
+    /// An API key id, unique within its organization; the key's text carries it.
+    ApiKeyId
+);

@@ -11,7 +11,80 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{OrgId, ProjectId, ProjectStatus, Role, SessionId, UserId};
+use super::{ApiKeyId, OrgId, ProjectId, ProjectStatus, Role, SessionId, UserId};
+
+/// What kind of caller acted: a person (a user's session) or an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    User,
+    ApiKey,
+}
+
+impl ActorKind {
+    /// The name the database stores (`created_by_type`, ...) and `app.current_actor_type()`
+    /// returns.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::ApiKey => "api_key",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "user" => Some(ActorKind::User),
+            "api_key" => Some(ActorKind::ApiKey),
+            _ => None,
+        }
+    }
+}
+
+/// Who acted: the one definition that audit fields and events share. The database stamps the
+/// same pair (`app.current_actor_type()`, `app.current_actor_id()`) from the transaction's
+/// context, which the service sets from the [`crate::auth::Principal`] that yields this value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Actor {
+    #[serde(rename = "type")]
+    pub kind: ActorKind,
+    pub id: Uuid,
+}
+
+impl Actor {
+    /// The actor of an audit pair read from the database (`created_by_type`, `created_by`):
+    /// none without an id (a row written outside any request).
+    pub fn from_columns(kind: Option<&str>, id: Option<Uuid>) -> Result<Option<Self>, String> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        kind.and_then(ActorKind::parse)
+            .map(|kind| Some(Self { kind, id }))
+            .ok_or_else(|| format!("actor {id} of unknown type {kind:?}"))
+    }
+}
+
+/// Stored replays of records made before actors had a kind hold a bare user id.
+impl<'de> Deserialize<'de> for Actor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Actor {
+                #[serde(rename = "type")]
+                kind: ActorKind,
+                id: Uuid,
+            },
+            UserId(Uuid),
+        }
+        Ok(match Stored::deserialize(deserializer)? {
+            Stored::Actor { kind, id } => Actor { kind, id },
+            Stored::UserId(id) => Actor {
+                kind: ActorKind::User,
+                id,
+            },
+        })
+    }
+}
 
 /// An organization (tenant).
 #[derive(Debug, Clone)]
@@ -52,9 +125,9 @@ pub struct Project {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
-    pub created_by: Option<Uuid>,
+    pub created_by: Option<Actor>,
     #[serde(default)]
-    pub updated_by: Option<Uuid>,
+    pub updated_by: Option<Actor>,
     #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
 }
@@ -70,6 +143,21 @@ pub enum ProjectOrder {
     Name,
     /// By name, ignoring case, descending.
     NameDesc,
+}
+
+/// An API key as owners and admins see it: never its secret, nor the secret's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    /// `Admin` or `Member`: a key acts at most as an admin.
+    pub role: Role,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it last authenticated a request, to the minute.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Actor>,
 }
 
 /// A live session as its user sees it (never its token hashes).
@@ -107,6 +195,11 @@ mod tests {
         let project: Project = serde_json::from_value(stored).expect("a project");
 
         assert_eq!(project.status, ProjectStatus::Archived);
+        assert_eq!(
+            project.updated_by.map(|actor| actor.kind),
+            Some(ActorKind::User),
+            "a bare id is a user's"
+        );
         assert_eq!(project.version, 3);
         assert_eq!(project.deleted_at, None);
         let again: Project =

@@ -257,6 +257,20 @@ impl ProjectName {
     }
 }
 
+/// An API key's name (what it is for: "CI deploys"): same rules as a display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyName(String);
+
+impl ApiKeyName {
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        DisplayName::parse(value).map(|name| Self(name.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A free-text description: at most 2000 characters, no [`HIDDEN_IN_FREE_TEXT`] code point.
 /// The database stores it in NFC. Empty by default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -414,6 +428,7 @@ spec_text! {
     DisplayName => NAME_SPEC, |value| DisplayName::parse(value);
     OrgName => NAME_SPEC, |value| OrgName::parse(value);
     ProjectName => NAME_SPEC, |value| ProjectName::parse(value);
+    ApiKeyName => NAME_SPEC, |value| ApiKeyName::parse(value);
     Email => TextSpec { min_chars: 3, max_chars: 254, pattern: Some(EMAIL_PATTERN) },
         |value| Email::parse(value);
     Description => TextSpec { min_chars: 0, max_chars: 2000, pattern: Some(DESCRIPTION_PATTERN) },

@@ -2,6 +2,7 @@
 //! it. Each takes the transaction it runs in (tenant tables need a `TenantTx`) and maps rows
 //! to typed records by column name. No business rules here.
 
+pub(crate) mod api_keys;
 pub(crate) mod auth;
 pub(crate) mod idempotency;
 pub(crate) mod organizations;

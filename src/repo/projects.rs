@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::col;
 use crate::db::{Sql, TenantTx};
-use crate::domain::{Project, ProjectId, ProjectOrder, ProjectStatus, UserId};
+use crate::domain::{Actor, Project, ProjectId, ProjectOrder, ProjectStatus, UserId};
 use crate::error::AppError;
 use crate::sql;
 
@@ -24,8 +24,10 @@ impl TryFrom<&Row> for Project {
             version: col(row, "version")?,
             created_at: col(row, "created_at")?,
             updated_at: col(row, "updated_at")?,
-            created_by: col(row, "created_by")?,
-            updated_by: col(row, "updated_by")?,
+            created_by: Actor::from_columns(col(row, "created_by_type")?, col(row, "created_by")?)
+                .map_err(AppError::internal)?,
+            updated_by: Actor::from_columns(col(row, "updated_by_type")?, col(row, "updated_by")?)
+                .map_err(AppError::internal)?,
             deleted_at: col(row, "deleted_at")?,
         })
     }

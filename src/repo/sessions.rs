@@ -21,7 +21,11 @@ pub(crate) async fn insert(
     tx: &mut TenantTx,
     session: &NewSession<'_>,
 ) -> Result<DateTime<Utc>, AppError> {
-    let (org_id, user_id) = (*tx.org_id().as_uuid(), *tx.user_id().as_uuid());
+    let org_id = *tx.org_id().as_uuid();
+    let user_id = *tx
+        .user_id()
+        .ok_or_else(|| AppError::internal("a session is a person's"))?
+        .as_uuid();
     let row = tx
         .query_one(
             &sql!("sessions/insert.sql"),

@@ -93,7 +93,11 @@ pub(crate) async fn get_for_change(
 
 /// The password hash of the transaction's own user (the caller), for re-authentication.
 pub(crate) async fn own_password_hash(tx: &mut TenantTx) -> Result<Option<String>, AppError> {
-    let (org_id, user_id) = (*tx.org_id().as_uuid(), *tx.user_id().as_uuid());
+    let org_id = *tx.org_id().as_uuid();
+    let user_id = *tx
+        .user_id()
+        .ok_or_else(|| AppError::internal("only a person has a password"))?
+        .as_uuid();
     tx.query_opt(&sql!("users/password_hash.sql"), &[&org_id, &user_id])
         .await?
         .as_ref()

@@ -34,9 +34,10 @@ pub(crate) async fn signup(
     let password_hash = state.hasher.hash(signup.password.secret()).await?;
     // The new organization's context is the service's own statement, not a client's: the
     // ids are generated here, and RLS checks that both rows belong to that organization.
-    let principal = Principal::new(OrgId::generate(), UserId::generate(), SessionId::generate());
+    let owner_id = UserId::generate();
+    let principal = Principal::new(OrgId::generate(), owner_id, SessionId::generate());
     let owner = NewUser {
-        id: principal.user_id(),
+        id: owner_id,
         email: signup.email.as_str(),
         display_name: signup.display_name.as_str(),
         password_hash: &password_hash,

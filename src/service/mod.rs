@@ -2,6 +2,7 @@
 //! caller's tenant context, calls repositories, and commits: the commit point is visible here.
 //! No HTTP types and no SQL text.
 
+pub(crate) mod api_keys;
 pub(crate) mod auth;
 pub(crate) mod idempotency;
 pub(crate) mod organizations;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::jwt::TokenService;
+use crate::auth::{Person, Principal};
 use crate::auth::limits::RateLimits;
 use crate::auth::password::PasswordHasher;
 use crate::auth::refresh::SuccessorKey;
@@ -123,6 +125,20 @@ pub(crate) fn authorized<T>(
         Ok(role) => authorize(role).and(outcome),
         Err(unknown) => Err(outcome.err().unwrap_or(unknown)),
     }
+}
+
+/// The calling person, for the operations only a person may call (their own sessions,
+/// log-out, creating and revoking API keys). An API key is first checked like on any other
+/// operation (401 when it is unknown, revoked or expired), then refused: 403 `PERSON_ONLY`.
+pub(crate) async fn require_person(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<Person, AppError> {
+    if let Some(person) = principal.person() {
+        return Ok(person);
+    }
+    state.db.tenant_tx(principal).await?.current_role().await?;
+    principal.require_person()
 }
 
 /// Session lifetimes and refresh-token rotation.

@@ -46,22 +46,23 @@ fn manages(role: Role) -> bool {
     matches!(role, Role::Owner | Role::Admin)
 }
 
-/// Members act on their own projects only, and cannot give them away.
+/// Members act on their own projects only, and cannot give them away. `caller` is the calling
+/// person: a member's API key is nobody, and owns no project.
 fn authorize_edit(
     role: Role,
-    caller: UserId,
+    caller: Option<UserId>,
     project: &Project,
     new_owner: Option<UserId>,
 ) -> Result<(), AppError> {
     if manages(role) {
         return Ok(());
     }
-    if project.owner_id != caller {
+    if Some(project.owner_id) != caller {
         return Err(AppError::forbidden(
             "members change only their own projects",
         ));
     }
-    if new_owner.is_some_and(|owner| owner != caller) {
+    if new_owner.is_some_and(|owner| Some(owner) != caller) {
         return Err(AppError::forbidden(
             "only owners and admins reassign projects",
         ));
@@ -77,7 +78,14 @@ pub(crate) async fn create(
     input: CreateProject,
     idem: Option<Idempotency>,
 ) -> Result<Project, AppError> {
-    let owner_id = input.owner_id.unwrap_or(principal.user_id());
+    // A person's project is theirs unless they name another owner; a key owns nothing and
+    // names the owner.
+    let owner_id = input.owner_id.or(principal.user_id()).ok_or_else(|| {
+        AppError::validation(
+            "owner_id",
+            "is required when an API key creates a project (a key owns no projects)",
+        )
+    })?;
     let new_project = NewProject {
         id: ProjectId::generate(),
         name: input.name.as_str(),
@@ -86,7 +94,7 @@ pub(crate) async fn create(
         status: input.status,
     };
     let authorize = |role: Role| {
-        if !manages(role) && owner_id != principal.user_id() {
+        if !manages(role) && Some(owner_id) != principal.user_id() {
             return Err(AppError::forbidden(
                 "only owners and admins create projects for others",
             ));

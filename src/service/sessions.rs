@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::AppState;
+use super::{AppState, require_person};
 use crate::auth::Principal;
 use crate::auth::jwt::AccessToken;
 use crate::auth::refresh::RefreshToken;
@@ -43,11 +43,14 @@ pub(crate) async fn open(
     principal: &Principal,
     client: &ClientInfo,
 ) -> Result<(String, DateTime<Utc>), AppError> {
-    let refresh = RefreshToken::generate(principal.org_id(), principal.session_id());
+    let session_id = principal
+        .session_id()
+        .ok_or_else(|| AppError::internal("a session is a person's"))?;
+    let refresh = RefreshToken::generate(principal.org_id(), session_id);
     let expires_at = repo::sessions::insert(
         tx,
         &NewSession {
-            id: principal.session_id(),
+            id: session_id,
             refresh_hash: &refresh.hash(),
             user_agent: client.user_agent.as_deref(),
             client_addr: client.client_addr.as_deref(),
@@ -133,25 +136,29 @@ fn failed(state: &AppState, client: &ClientInfo, error: AppError) -> AppError {
 
 /// Ends the caller's current session.
 pub(crate) async fn logout(state: &AppState, principal: &Principal) -> Result<(), AppError> {
+    let person = require_person(state, principal).await?;
     let mut tx = state.db.tenant_tx(principal).await?;
-    repo::sessions::revoke(&mut tx, principal.user_id(), principal.session_id()).await?;
+    repo::sessions::revoke(&mut tx, person.user_id, person.session_id).await?;
     tx.commit().await
 }
 
 /// Ends every session of the caller, the current one included.
 pub(crate) async fn logout_all(state: &AppState, principal: &Principal) -> Result<(), AppError> {
+    let person = require_person(state, principal).await?;
     let mut tx = state.db.tenant_tx(principal).await?;
-    repo::sessions::revoke_all(&mut tx, principal.user_id(), None).await?;
+    repo::sessions::revoke_all(&mut tx, person.user_id, None).await?;
     tx.commit().await
 }
 
+/// The caller's live sessions (a person's only).
 pub(crate) async fn list(
     state: &AppState,
     principal: &Principal,
 ) -> Result<Vec<Session>, AppError> {
+    let person = require_person(state, principal).await?;
     let mut tx = state.db.tenant_tx(principal).await?;
     tx.commit_with_next_statement();
-    let sessions = repo::sessions::list(&mut tx, principal.user_id()).await?;
+    let sessions = repo::sessions::list(&mut tx, person.user_id).await?;
     tx.commit().await?;
     Ok(sessions)
 }
@@ -162,8 +169,9 @@ pub(crate) async fn end(
     principal: &Principal,
     id: SessionId,
 ) -> Result<(), AppError> {
+    let person = require_person(state, principal).await?;
     let mut tx = state.db.tenant_tx(principal).await?;
-    if !repo::sessions::revoke(&mut tx, principal.user_id(), id).await? {
+    if !repo::sessions::revoke(&mut tx, person.user_id, id).await? {
         return Err(AppError::NotFound);
     }
     tx.commit().await

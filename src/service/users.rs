@@ -15,9 +15,9 @@ use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, pa
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::Principal;
-use crate::domain::{DisplayName, Email, Password, Position, Role, User, UserId};
+use crate::domain::{ApiKey, DisplayName, Email, Password, Position, Role, User, UserId};
 use crate::error::AppError;
-use crate::repo::sessions;
+use crate::repo::{api_keys, sessions};
 use crate::repo::users::{self, NewUser, UserChanges};
 
 pub(crate) struct CreateUser {
@@ -37,13 +37,24 @@ pub(crate) struct UpdateUser {
     pub current_password: Option<SecretString>,
 }
 
-/// The caller's own user. A token whose user was deleted no longer identifies anyone.
-pub(crate) async fn me(state: &AppState, principal: &Principal) -> Result<User, AppError> {
+/// Who is calling: a person's user, or an API key.
+pub(crate) enum Me {
+    User(User),
+    ApiKey(ApiKey),
+}
+
+/// The caller as stored now: the user of a session (a token whose user was deleted no longer
+/// identifies anyone), or the calling API key. One statement either way, after the context.
+pub(crate) async fn me(state: &AppState, principal: &Principal) -> Result<Me, AppError> {
     let mut tx = state.db.tenant_tx(principal).await?;
     tx.commit_with_next_statement();
-    let user = users::get(&mut tx, principal.user_id()).await?;
+    let me = match (principal.user_id(), principal.api_key_id()) {
+        (Some(user), _) => users::get(&mut tx, user).await?.map(Me::User),
+        (None, Some(key)) => api_keys::get(&mut tx, key).await?.map(Me::ApiKey),
+        (None, None) => None,
+    };
     tx.commit().await?;
-    user.ok_or(AppError::Unauthenticated {
+    me.ok_or(AppError::Unauthenticated {
         code: "TOKEN_INVALID",
         message: "the access token's user no longer exists",
     })
@@ -178,7 +189,10 @@ pub(crate) async fn update(
             })?;
         if changes.password_hash.is_some() {
             // A new password ends the user's other sessions (all of them when an admin set it).
-            let keep = (target.id == principal.user_id()).then(|| principal.session_id());
+            let keep = principal
+                .person()
+                .filter(|person| person.user_id == target.id)
+                .map(|person| person.session_id);
             sessions::revoke_all(&mut tx, target.id, keep).await?;
         }
         tx.commit().await?;
@@ -198,7 +212,7 @@ async fn prepare_credentials(
     id: UserId,
     input: &UpdateUser,
 ) -> Result<Option<String>, AppError> {
-    let is_self = id == principal.user_id();
+    let is_self = Some(id) == principal.user_id();
     if input.password.is_none() && !(is_self && input.email.is_some()) {
         return Ok(None);
     }
@@ -227,9 +241,10 @@ async fn reauthenticate(
     current: Option<&SecretString>,
 ) -> Result<(), AppError> {
     let current = current.ok_or(AppError::REAUTHENTICATION_REQUIRED)?;
+    let person = principal.require_person()?;
     state
         .limits
-        .check_reauthentication(principal.org_id(), principal.user_id())?;
+        .check_reauthentication(principal.org_id(), person.user_id)?;
     let mut tx = state.db.tenant_tx(principal).await?;
     tx.commit_with_next_statement();
     let hash = users::own_password_hash(&mut tx).await?;
@@ -251,14 +266,15 @@ fn authorize_create(role: Role, new_role: Role) -> Result<(), AppError> {
     Ok(())
 }
 
-/// `role` is the caller's role as the database has it now; `caller` the caller's id.
+/// `role` is the caller's role as the database has it now; `caller` the calling person's id
+/// (`None` for an API key, which is no user).
 fn authorize_update(
     role: Role,
-    caller: UserId,
+    caller: Option<UserId>,
     target: &User,
     input: &UpdateUser,
 ) -> Result<(), AppError> {
-    let is_self = target.id == caller;
+    let is_self = Some(target.id) == caller;
     if is_self {
         if input.role.is_some_and(|r| r != target.role) {
             return Err(AppError::forbidden("you cannot change your own role"));
@@ -295,7 +311,7 @@ pub(crate) async fn delete(
             ));
         }
         let target = target.ok_or(AppError::NotFound)?;
-        if target.id == principal.user_id() {
+        if Some(target.id) == principal.user_id() {
             return Err(AppError::forbidden(
                 "you cannot remove yourself; ask another owner or admin",
             ));

@@ -27,6 +27,16 @@ async fn fixture_for(app: &TestApp, a_owner: &Member, template: &str) -> Option<
         project.assert_status(201);
         return Some(project.str("/id"));
     }
+    if template.starts_with("/v1/api-keys/{id}") {
+        let key = app
+            .as_user(a_owner)
+            .post("/v1/api-keys")
+            .json(json!({"name": "A's deploy key", "role": "admin"}))
+            .send()
+            .await;
+        key.assert_status(201);
+        return Some(key.str("/id"));
+    }
     if template.starts_with("/v1/me/sessions/{id}") {
         let sessions = app.as_user(a_owner).get("/v1/me/sessions").send().await;
         return Some(sessions.str("/items/0/id"));

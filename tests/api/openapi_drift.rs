@@ -99,11 +99,15 @@ fn the_spec_documents_every_operation_and_field() {
             if !described {
                 problems.push(format!("{schema_name}.{field}: no description"));
             }
-            if (field == "id" || field.ends_with("_id") || field.ends_with("_by"))
+            if (field == "id" || field.ends_with("_id"))
                 && field != "request_id"
                 && property["format"] != "uuid"
             {
                 problems.push(format!("{schema_name}.{field}: not a uuid"));
+            }
+            // Who acted is a user or an API key: the Actor object ({type, id}).
+            if field.ends_with("_by") && property["$ref"] != "#/components/schemas/Actor" {
+                problems.push(format!("{schema_name}.{field}: not an Actor"));
             }
             if field.ends_with("_at") && property["format"] != "date-time" {
                 problems.push(format!("{schema_name}.{field}: not a date-time"));

@@ -265,6 +265,25 @@ async fn logs_carry_request_ids_and_callers_but_never_secrets() {
     )
     .await
     .assert_status(401);
+    let created_key = call(
+        &service,
+        Method::POST,
+        "/v1/api-keys",
+        Some(&owner_token),
+        Some(json!({"name": "CI", "role": "member"})),
+    )
+    .await;
+    created_key.assert_status(201);
+    let api_key = created_key.str("/key");
+    let api_key_id = created_key.str("/id");
+    call(&service, Method::GET, "/v1/me", Some(&api_key), None)
+        .await
+        .assert_status(200);
+    // A key whose secret part was changed (any rejected key is logged alike).
+    let wrong_key = format!("{}0{}", &api_key[..60], &api_key[61..]);
+    call(&service, Method::GET, "/v1/me", Some(&wrong_key), None)
+        .await
+        .assert_status(401);
     let stored_hash: String = db
         .superuser()
         .await
@@ -274,6 +293,13 @@ async fn logs_carry_request_ids_and_callers_but_never_secrets() {
         )
         .await
         .expect("hash")
+        .get(0);
+    let key_hash: String = db
+        .superuser()
+        .await
+        .query_one("select encode(secret_hash, 'hex') from app.api_keys", &[])
+        .await
+        .expect("key hash")
         .get(0);
     let logs = service.logs();
 
@@ -292,6 +318,11 @@ async fn logs_carry_request_ids_and_callers_but_never_secrets() {
         "forged.token",
         stored_hash.as_str(),
         "$argon2id$",
+        api_key.as_str(),
+        // The key's secret part (its 44 characters after the two ids) and its hash.
+        &api_key[4 + 44..4 + 88],
+        wrong_key.as_str(),
+        key_hash.as_str(),
     ] {
         assert!(
             !logs.contains(secret),
@@ -319,8 +350,17 @@ async fn logs_carry_request_ids_and_callers_but_never_secrets() {
         request_lines.iter().any(|l| l["route"] == "/v1/me"
             && l["status"] == 200
             && l["org_id"] == org_id.as_str()
-            && l["user_id"] == bob_id.as_str()),
+            && l["actor_type"] == "user"
+            && l["actor_id"] == bob_id.as_str()),
         "authenticated request lines name the caller:\n{logs}"
+    );
+    assert!(
+        request_lines.iter().any(|l| l["route"] == "/v1/me"
+            && l["status"] == 200
+            && l["org_id"] == org_id.as_str()
+            && l["actor_type"] == "api_key"
+            && l["actor_id"] == api_key_id.as_str()),
+        "a key's request lines name the key:\n{logs}"
     );
 }
 

@@ -36,7 +36,10 @@ async fn a_project_lives_through_create_read_update_and_delete_with_audit_fields
     );
     assert_eq!(created.body["status"], "active");
     assert_eq!(created.body["version"], 1);
-    assert_eq!(created.body["created_by"], member.user_id.as_str());
+    assert_eq!(
+        created.body["created_by"],
+        json!({"type": "user", "id": member.user_id})
+    );
     assert_eq!(created.header("etag"), Some("\"1\""));
     assert_eq!(
         created.header("location"),
@@ -63,10 +66,13 @@ async fn a_project_lives_through_create_read_update_and_delete_with_audit_fields
     assert_eq!(updated.header("etag"), Some("\"2\""));
     assert_eq!(
         updated.body["updated_by"],
-        owner.user_id.as_str(),
+        json!({"type": "user", "id": owner.user_id}),
         "the database records who"
     );
-    assert_eq!(updated.body["created_by"], member.user_id.as_str());
+    assert_eq!(
+        updated.body["created_by"],
+        json!({"type": "user", "id": member.user_id})
+    );
 
     app.as_user(&member)
         .delete(&format!("/v1/projects/{id}"))

@@ -217,8 +217,8 @@ async fn open_tenant_tx(app: &TestApp, who: &Member) -> tokio_postgres::Client {
             "select app.enter($1, $2, $3)",
             &[
                 principal.org_id().as_uuid(),
-                principal.user_id().as_uuid(),
-                principal.session_id().as_uuid(),
+                principal.user_id().expect("a person").as_uuid(),
+                principal.session_id().expect("a person").as_uuid(),
             ],
         )
         .await

@@ -1,5 +1,5 @@
 -- One project, deleted or not (restore), locked. $1 org_id uuid, $2 id uuid.
-select id, name, description, owner_id, status, version, created_at, updated_at, created_by, updated_by, deleted_at
+select id, name, description, owner_id, status, version, created_at, updated_at, created_by, created_by_type, updated_by, updated_by_type, deleted_at
 from app.projects
 where org_id = $1 and id = $2
 for update

@@ -5,4 +5,4 @@
 -- WITH CHECK (a member creating a project for someone else).
 insert into app.projects (org_id, id, name, description, owner_id, status)
 values ($1, $2, normalize($3, NFC), normalize($4, NFC), $5, $6)
-returning id, name, description, owner_id, status, version, created_at, updated_at, created_by, updated_by, deleted_at
+returning id, name, description, owner_id, status, version, created_at, updated_at, created_by, created_by_type, updated_by, updated_by_type, deleted_at

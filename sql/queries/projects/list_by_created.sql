@@ -3,7 +3,7 @@
 -- NULL (matches names whose key starts with the prefix's key), $5 include_deleted bool,
 -- $6 id after which the page starts or NULL, $7 that row's name_key as this query returned it
 -- or NULL, $8 row limit int8 (page size + 1). Rows carry name_key: the next cursor's key.
-select id, name, description, owner_id, status, version, created_at, updated_at, created_by, updated_by, deleted_at, name_key
+select id, name, description, owner_id, status, version, created_at, updated_at, created_by, created_by_type, updated_by, updated_by_type, deleted_at, name_key
 from app.projects
 where org_id = $1
   and ($2::text is null or status = $2::text)

@@ -3,4 +3,4 @@
 update app.projects
 set deleted_at = null
 where org_id = $1 and id = $2 and deleted_at is not null
-returning id, name, description, owner_id, status, version, created_at, updated_at, created_by, updated_by, deleted_at
+returning id, name, description, owner_id, status, version, created_at, updated_at, created_by, created_by_type, updated_by, updated_by_type, deleted_at

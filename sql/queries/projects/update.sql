@@ -7,4 +7,4 @@ set name = coalesce(normalize($3, NFC), name),
     owner_id = coalesce($5, owner_id),
     status = coalesce($6, status)
 where org_id = $1 and id = $2 and deleted_at is null
-returning id, name, description, owner_id, status, version, created_at, updated_at, created_by, updated_by, deleted_at
+returning id, name, description, owner_id, status, version, created_at, updated_at, created_by, created_by_type, updated_by, updated_by_type, deleted_at

@@ -57,6 +57,7 @@ pub fn settings_for(db: &TestDb) -> Settings {
     settings.client_attempts_per_minute = 100_000;
     settings.signups_per_hour = 100_000;
     settings.refresh_failures_per_minute = 100_000;
+    settings.api_key_requests_per_minute = 1_000_000;
     // Tests fire dozens of concurrent creates (each a hash): let them queue.
     settings.password_hash_queue = 10_000;
     settings

@@ -317,9 +317,15 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             ),
         ),
         ("ck_api_keys_name_text", Invalid("name", NAME_RULE)),
-        ("ck_api_keys_role", Invalid("role", "must be admin or member")),
+        (
+            "ck_api_keys_role",
+            Invalid("role", "must be admin or member"),
+        ),
         ("ck_api_keys_secret_hash", Bug),
-        ("ck_api_keys_expires_at", Invalid("expires_at", "must be in the future")),
+        (
+            "ck_api_keys_expires_at",
+            Invalid("expires_at", "must be in the future"),
+        ),
     ]
 };
 

@@ -273,4 +273,3 @@ impl ApiKeysApi {
         Ok(RevokeApiKeyResponse::NoContent)
     }
 }
-

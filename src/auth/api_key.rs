@@ -190,7 +190,11 @@ mod tests {
 
         assert_eq!(key.text.len(), KEY_LEN);
         assert!(key.text.starts_with(&handle(key.id)), "{}", key.text);
-        assert!(key.text[PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert!(
+            key.text[PREFIX.len()..]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric())
+        );
         assert_eq!((read.org_id, read.id), (org, key.id));
         assert_eq!(read.secret_hash, key.secret_hash);
         assert_ne!(
@@ -218,12 +222,9 @@ mod tests {
             ("wrong checksum", wrong_sum),
             ("another prefix", format!("xyz_{}", &key[PREFIX.len()..])),
             ("not base62", format!("{}-{}", &key[..10], &key[11..])),
-            (
-                "a part beyond 128 bits",
-                {
-                    with_checksum(&format!("{PREFIX}{}", "z".repeat(4 * PART)))
-                },
-            ),
+            ("a part beyond 128 bits", {
+                with_checksum(&format!("{PREFIX}{}", "z".repeat(4 * PART)))
+            }),
         ];
         let zero_hash: [u8; 32] = Sha256::digest([0u8; SECRET_LEN]).into();
         for (case, text) in cases {

@@ -1,6 +1,5 @@
 //! Authentication primitives: access tokens ([`jwt`]), API keys ([`api_key`]), password hashing
-//! ([`password`]) and the
-//! [`Principal`] a verified token yields. No HTTP and no SQL here.
+//! ([`password`]) and the [`Principal`] a request's credentials yield. No HTTP and no SQL here.
 
 pub mod api_key;
 pub mod jwt;

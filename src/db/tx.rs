@@ -511,7 +511,12 @@ impl TenantTx {
     /// A transaction that creates the session of `person` of organization `org` (sign-up,
     /// log-in): there is no session to check yet, and `role` was just read from the database
     /// by the caller (or, at sign-up, is the owner's being created).
-    pub(crate) fn begin_new_session(client: Object, org: OrgId, person: Person, role: Role) -> Self {
+    pub(crate) fn begin_new_session(
+        client: Object,
+        org: OrgId,
+        person: Person,
+        role: Role,
+    ) -> Self {
         let setup = Setup::Statements {
             role: SET_ROLE,
             statements: vec![

@@ -11,10 +11,10 @@ pub use cursor::{Cursor, CursorKey, MAX_CURSOR_LEN, Position};
 pub use ids::{ApiKeyId, OrgId, ProjectId, SessionId, UserId};
 pub use model::{Actor, ActorKind, ApiKey, Organization, Project, ProjectOrder, Session, User};
 pub use text::{
-    ApiKeyName, DESCRIPTION_PATTERN, DESCRIPTION_RULE, Description, DisplayName, EMAIL_PATTERN, EMAIL_RULE,
-    Email, HIDDEN_IN_FREE_TEXT, INVISIBLE, INVISIBLE_RULE, IdempotencyKey, NAME_PATTERN,
-    NAME_PREFIX_PATTERN, NAME_RULE, NamePrefix, OrgName, OrgSlug, PATTERN_RULES, Password,
-    ProjectName, SpecText, TextSpec, is_hidden_in_free_text, is_invisible,
+    ApiKeyName, DESCRIPTION_PATTERN, DESCRIPTION_RULE, Description, DisplayName, EMAIL_PATTERN,
+    EMAIL_RULE, Email, HIDDEN_IN_FREE_TEXT, INVISIBLE, INVISIBLE_RULE, IdempotencyKey,
+    NAME_PATTERN, NAME_PREFIX_PATTERN, NAME_RULE, NamePrefix, OrgName, OrgSlug, PATTERN_RULES,
+    Password, ProjectName, SpecText, TextSpec, is_hidden_in_free_text, is_invisible,
 };
 
 use std::fmt;

@@ -33,7 +33,9 @@ fn authorize_read(role: Role) -> Result<(), AppError> {
     if role.manages_users() {
         Ok(())
     } else {
-        Err(AppError::forbidden("only owners and admins manage API keys"))
+        Err(AppError::forbidden(
+            "only owners and admins manage API keys",
+        ))
     }
 }
 

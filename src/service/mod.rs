@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::jwt::TokenService;
-use crate::auth::{Person, Principal};
 use crate::auth::limits::RateLimits;
 use crate::auth::password::PasswordHasher;
 use crate::auth::refresh::SuccessorKey;
+use crate::auth::{Person, Principal};
 use crate::db::{Db, TenantTx};
 use crate::domain::{CursorKey, OrgId, Position, Role};
 use crate::error::AppError;

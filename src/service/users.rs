@@ -17,8 +17,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::auth::Principal;
 use crate::domain::{ApiKey, DisplayName, Email, Password, Position, Role, User, UserId};
 use crate::error::AppError;
-use crate::repo::{api_keys, sessions};
 use crate::repo::users::{self, NewUser, UserChanges};
+use crate::repo::{api_keys, sessions};
 
 pub(crate) struct CreateUser {
     pub email: Email,

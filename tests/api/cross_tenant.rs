@@ -1,7 +1,8 @@
 //! The cross-tenant matrix, generated from the served OpenAPI document: for every operation
-//! whose path takes an id, organization B's token on organization A's object must answer
-//! exactly like a random id (status and body, except `request_id`), and change nothing in the
-//! database (every table of the application schema, read as the superuser, before and after).
+//! whose path takes an id, organization B's owner's token and B's admin API key, on
+//! organization A's object, must answer exactly like a random id (status and body, except
+//! `request_id`), and change nothing in the database (every table of the application schema,
+//! read as the superuser, before and after).
 //! A new operation is covered as soon as it is in the spec; a new kind of object needs a
 //! fixture in `fixture_for`, and the test says so.
 
@@ -141,6 +142,14 @@ async fn another_orgs_objects_answer_like_random_ids_in_every_operation() {
     let app = TestApp::spawn().await;
     let a_owner = app.signup("org-a").await;
     let b_owner = app.signup("org-b").await;
+    let b_key = app.create_key(&b_owner, "admin").await;
+    // Its first use is recorded (last_used_at, at most once a minute): before the matrix,
+    // which checks that no table changes.
+    app.as_key(&b_key)
+        .get("/v1/me")
+        .send()
+        .await
+        .assert_status(200);
     let spec = app.get("/openapi.json").send().await.body;
     let paths = spec["paths"].as_object().expect("paths").clone();
     let superuser = app.db.superuser().await;
@@ -161,42 +170,44 @@ async fn another_orgs_objects_answer_like_random_ids_in_every_operation() {
                 fixtures.insert(resource.clone(), id);
             }
             let target = fixtures[&resource].clone();
-            let before = database_state(&superuser).await;
-            let body = operation["requestBody"]["content"]["application/json"]["schema"]
-                .as_object()
-                .map(|schema| sample(&Value::Object(schema.clone()), &spec));
-            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
-                .expect("an HTTP method");
-            let send = |id: String| {
-                let mut req = app
-                    .as_user(&b_owner)
-                    .request(method.clone(), &template.replace("{id}", &id));
-                if let Some(body) = &body {
-                    req = req.json(body.clone());
+            for (who, token) in [("owner", &b_owner.token), ("admin key", &b_key.key)] {
+                let before = database_state(&superuser).await;
+                let body = operation["requestBody"]["content"]["application/json"]["schema"]
+                    .as_object()
+                    .map(|schema| sample(&Value::Object(schema.clone()), &spec));
+                let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
+                    .expect("an HTTP method");
+                let send = |id: String| {
+                    let mut req = app
+                        .with_bearer(token)
+                        .request(method.clone(), &template.replace("{id}", &id));
+                    if let Some(body) = &body {
+                        req = req.json(body.clone());
+                    }
+                    req.send()
+                };
+
+                let theirs = send(target.clone()).await;
+                let random = send(uuid::Uuid::now_v7().to_string()).await;
+
+                let label = format!("{method} {template} ({who} of B)");
+                assert_eq!(theirs.status, random.status, "{label}: {}", theirs.text);
+                assert_eq!(
+                    without_request_id(&theirs.body),
+                    without_request_id(&random.body),
+                    "{label}: another organization's object must look missing"
+                );
+                assert!(
+                    theirs.status >= 400,
+                    "{label} succeeded across organizations"
+                );
+                let after = database_state(&superuser).await;
+                for ((table, rows_before), (_, rows_after)) in before.iter().zip(&after) {
+                    assert_eq!(rows_after, rows_before, "{label} changed {table}");
                 }
-                req.send()
-            };
-
-            let theirs = send(target.clone()).await;
-            let random = send(uuid::Uuid::now_v7().to_string()).await;
-
-            let label = format!("{method} {template}");
-            assert_eq!(theirs.status, random.status, "{label}: {}", theirs.text);
-            assert_eq!(
-                without_request_id(&theirs.body),
-                without_request_id(&random.body),
-                "{label}: another organization's object must look missing"
-            );
-            assert!(
-                theirs.status >= 400,
-                "{label} succeeded across organizations"
-            );
-            let after = database_state(&superuser).await;
-            for ((table, rows_before), (_, rows_after)) in before.iter().zip(&after) {
-                assert_eq!(rows_after, rows_before, "{label} changed {table}");
+                assert_eq!(after.len(), before.len(), "{label} changed the tables");
             }
-            assert_eq!(after.len(), before.len(), "{label} changed the tables");
-            covered.insert(label);
+            covered.insert(format!("{} {template}", method.to_uppercase()));
         }
     }
     let expected = id_operations(&spec);

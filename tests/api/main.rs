@@ -5,6 +5,7 @@
 mod support;
 
 mod abuse_limits;
+mod api_keys;
 mod auth;
 mod authorize_first;
 mod citus;

@@ -96,7 +96,10 @@ async fn exercise(app: &TestApp, org: &Org, i: usize) {
                 .await
                 .expect("settings");
             assert_eq!(row.get::<_, String>(0), principal.org_id().to_string());
-            assert_eq!(row.get::<_, String>(1), principal.user_id().expect("a person").to_string());
+            assert_eq!(
+                row.get::<_, String>(1),
+                principal.user_id().expect("a person").to_string()
+            );
             let role = ["owner", "admin", "member"][i % 3];
             assert_eq!(
                 row.get::<_, String>(2),

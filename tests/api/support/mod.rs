@@ -106,7 +106,38 @@ impl TestApp {
 
     /// Requests authenticated as `member`.
     pub fn as_user<'a>(&'a self, member: &'a Member) -> AsUser<'a> {
-        AsUser { app: self, member }
+        AsUser {
+            app: self,
+            token: &member.token,
+        }
+    }
+
+    /// Requests authenticated with the API key `key`.
+    pub fn as_key<'a>(&'a self, key: &'a ApiKey) -> AsUser<'a> {
+        AsUser {
+            app: self,
+            token: &key.key,
+        }
+    }
+
+    /// Requests with any bearer token (a forged or altered key, ...).
+    pub fn with_bearer<'a>(&'a self, token: &'a str) -> AsUser<'a> {
+        AsUser { app: self, token }
+    }
+
+    /// Creates an API key with `role` in `by`'s organization.
+    pub async fn create_key(&self, by: &Member, role: &str) -> ApiKey {
+        let resp = self
+            .as_user(by)
+            .post("/v1/api-keys")
+            .json(json!({"name": format!("{role} key"), "role": role}))
+            .send()
+            .await;
+        resp.assert_status(201);
+        ApiKey {
+            id: resp.str("/id"),
+            key: resp.str("/key"),
+        }
     }
 
     /// Signs up a new organization `slug` whose owner is `owner@<slug>.test`.
@@ -191,14 +222,22 @@ impl TestApp {
     }
 }
 
+/// An API key of an organization, as created.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub id: String,
+    /// The key itself (`tnt_...`).
+    pub key: String,
+}
+
 pub struct AsUser<'a> {
     app: &'a TestApp,
-    member: &'a Member,
+    token: &'a str,
 }
 
 impl<'a> AsUser<'a> {
     pub fn request(&self, method: reqwest::Method, path: &str) -> Req<'a> {
-        Req::new(self.app, method, path).bearer(&self.member.token)
+        Req::new(self.app, method, path).bearer(self.token)
     }
     pub fn get(&self, path: &str) -> Req<'a> {
         self.request(reqwest::Method::GET, path)

@@ -108,6 +108,12 @@ pub struct Tapped {
     pub queries: Vec<String>,
     /// The message of every notice (`NoticeResponse`, e.g. a WARNING) the server sent.
     pub notices: Vec<String>,
+    /// Every extended-protocol statement the service ran, in order: the statement's text (from
+    /// its `Parse`, by the name a `Bind` uses) and the byte length of each bound parameter
+    /// (`None` for NULL).
+    pub bound: Vec<(String, Vec<Option<usize>>)>,
+    /// Prepared statements' texts by name.
+    statements: std::collections::HashMap<String, String>,
 }
 
 /// Starts a proxy to `upstream` that forwards everything unchanged and records, from the
@@ -185,6 +191,20 @@ async fn tap(
                 let mut tapped = record.lock().expect("tap");
                 match (direction, message[0]) {
                     (Direction::Frontend, b'Q') => tapped.queries.push(c_string(payload)),
+                    (Direction::Frontend, b'P') => {
+                        let name = c_string(payload);
+                        let text = c_string(&payload[name.len() + 1..]);
+                        tapped.statements.insert(name, text);
+                    }
+                    (Direction::Frontend, b'B') => {
+                        let (statement, lengths) = bind_parameters(payload);
+                        let text = tapped
+                            .statements
+                            .get(&statement)
+                            .cloned()
+                            .unwrap_or(statement);
+                        tapped.bound.push((text, lengths));
+                    }
                     (Direction::Backend, b'N') => tapped.notices.push(notice_text(payload)),
                     _ => {}
                 }
@@ -195,6 +215,31 @@ async fn tap(
             break;
         }
     }
+}
+
+/// A Bind message's statement name and the lengths of its parameter values.
+fn bind_parameters(payload: &[u8]) -> (String, Vec<Option<usize>>) {
+    let portal = c_string(payload);
+    let rest = &payload[portal.len() + 1..];
+    let statement = c_string(rest);
+    let mut at = statement.len() + 1;
+    let read_u16 = |at: usize| u16::from_be_bytes([rest[at], rest[at + 1]]) as usize;
+    let formats = read_u16(at);
+    at += 2 + 2 * formats;
+    let count = read_u16(at);
+    at += 2;
+    let mut lengths = Vec::with_capacity(count);
+    for _ in 0..count {
+        let len = i32::from_be_bytes(rest[at..at + 4].try_into().expect("four bytes"));
+        at += 4;
+        if len < 0 {
+            lengths.push(None);
+        } else {
+            lengths.push(Some(len as usize));
+            at += len as usize;
+        }
+    }
+    (statement, lengths)
 }
 
 fn c_string(bytes: &[u8]) -> String {

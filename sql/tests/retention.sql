@@ -10,7 +10,7 @@ begin
                    current_database());
 end
 $$;
-select plan(9);
+select plan(10);
 \ir fixtures/seed.psql
 
 insert into app.projects (org_id, id, name, owner_id, deleted_at) values
@@ -35,10 +35,21 @@ select throws_ok('update app.projects set name = ''x''', '42501', null,
     'maintenance: cannot update anything');
 reset role;
 
+-- API keys (V19): one revoked 40 days ago, one revoked yesterday, one live.
+insert into app.api_keys (org_id, id, name, role, secret_hash, revoked_at) values
+    ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-0000-4000-8000-0000000000e1', 'old', 'member',
+     sha256('e1'), now() - interval '40 days'),
+    ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-0000-4000-8000-0000000000e2', 'recent', 'member',
+     sha256('e2'), now() - interval '1 day'),
+    ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-0000-4000-8000-0000000000e3', 'live', 'member',
+     sha256('e3'), null);
+
 select results_eq($$select kind, purged from app.purge(now() - interval '30 days') order by kind$$,
-    $$values ('idempotency_keys', 0::bigint), ('projects', 1::bigint), ('sessions', 0::bigint),
-             ('users', 1::bigint)$$,
-    'purge removes the old project and the old user nobody references');
+    $$values ('api_keys', 1::bigint), ('idempotency_keys', 0::bigint), ('projects', 1::bigint),
+             ('sessions', 0::bigint), ('users', 1::bigint)$$,
+    'purge removes the old project, the old user nobody references and the key revoked long ago');
+select results_eq($$select name from app.api_keys order by name$$, array['live', 'recent'],
+    'a key revoked within the retention period, and live keys, stay');
 select is_empty($$select 1 from app.projects where name = 'old'$$, 'the old project is gone');
 select isnt_empty($$select 1 from app.projects where name = 'recent'$$,
     'a project removed within the retention period stays');

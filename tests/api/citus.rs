@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use sha2::Digest as _;
 use tokio_postgres::Client;
 
 use crate::explain::{Bindings, assert_every_query_is_covered, query_text, seed};
@@ -118,6 +119,35 @@ async fn every_repository_query_and_the_session_check_target_one_shard() {
         problems.is_empty(),
         "queries that are not single-shard router queries:\n{}",
         problems.join("\n")
+    );
+
+    // An API key's context: the key's look-up and its first use's record, each on one shard.
+    client
+        .batch_execute(
+            "begin;
+             set local role tenantry_app;
+             set local citus.propagate_set_commands = 'local';
+             set local citus.multi_task_query_log_level = 'error';",
+        )
+        .await
+        .expect("begin");
+    let before = routing_counters(&counters).await;
+    let hash: Vec<u8> = sha2::Sha256::digest(b"secret-1").to_vec();
+    let role: String = client
+        .query_one(
+            "select app.enter_key($1, $2, $3)",
+            &[&org, &crate::explain::seeded_api_key(), &hash],
+        )
+        .await
+        .expect("app.enter_key opens the context")
+        .get(0);
+    let after = routing_counters(&counters).await;
+    client.batch_execute("rollback").await.expect("rollback");
+    assert_eq!(role, "member");
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (2, 0),
+        "app.enter_key runs two distributed statements (the look-up, the first use's record), each on one shard"
     );
 
     // The counters do see fan-outs: log-in's lookup by slug and email reads every shard.

@@ -19,8 +19,9 @@ const ORGS: i64 = 1000;
 /// The ids (org, user, session, project) of one seeded organization.
 pub(crate) type SeededIds = (uuid::Uuid, uuid::Uuid, uuid::Uuid, uuid::Uuid);
 
-/// Seeds `orgs` (at least 42) organizations of 20 users, 20 sessions, 40 projects and 20
-/// idempotency keys each, and returns the ids of one of them.
+/// Seeds `orgs` (at least 42) organizations of 20 users, 20 sessions, 40 projects, 20
+/// idempotency keys and 5 API keys each (key k's secret hashes as SHA-256 of `secret-<k>`),
+/// and returns the ids of one of them.
 pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededIds {
     client
         .batch_execute(&format!(
@@ -46,6 +47,11 @@ pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededId
              insert into app.idempotency_keys (org_id, key, operation, request_hash, expires_at)
                select id, 'key-' || k, 'createProject', '\\x00', now() + interval '1 day'
                from app.organizations, generate_series(1, 20) k;
+             insert into app.api_keys (org_id, id, name, role, secret_hash)
+               select ('00000000-0000-7000-8000-' || lpad(to_hex(o), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8004-' || lpad(to_hex(o * 1000 + k), 12, '0'))::uuid,
+                      'Key ' || k, 'member', sha256(('secret-' || k)::bytea)
+               from generate_series(1, {orgs}) o, generate_series(1, 5) k;
              analyze;"
         ))
         .await
@@ -58,6 +64,12 @@ pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededId
     let project = uuid::Uuid::parse_str(&format!("00000000-0000-7000-8003-{:012x}", 42 * 1000 + 7))
         .expect("uuid");
     (org, user, session, project)
+}
+
+/// The id of API key 1 of the organization [`seed`] returns (its secret hashes as SHA-256 of
+/// `secret-1`).
+pub(crate) fn seeded_api_key() -> uuid::Uuid {
+    uuid::Uuid::parse_str(&format!("00000000-0000-7000-8004-{:012x}", 42 * 1000 + 1)).expect("uuid")
 }
 
 /// Nodes of a JSON plan, depth first.
@@ -171,6 +183,8 @@ pub(crate) struct Bindings {
     status_code: i32,
     prefix: &'static str,
     after_name: Option<String>,
+    api_key: uuid::Uuid,
+    no_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Bindings {
@@ -196,6 +210,8 @@ impl Bindings {
             status_code: 201,
             prefix: "Proj",
             after_name: Some("project 7".to_owned()),
+            api_key: seeded_api_key(),
+            no_time: None,
         }
     }
 
@@ -222,6 +238,8 @@ impl Bindings {
             status_code,
             prefix,
             after_name,
+            api_key,
+            no_time,
             ..
         } = self;
         vec![
@@ -286,6 +304,14 @@ impl Bindings {
                 "idempotency/complete.sql",
                 vec![org, key, status_code, body],
             ),
+            ("api_keys/get.sql", vec![org, api_key]),
+            ("api_keys/list.sql", vec![org, missing, limit]),
+            ("api_keys/list.sql", vec![org, api_key, limit]),
+            (
+                "api_keys/insert.sql",
+                vec![org, project, name, role, hash, no_time],
+            ),
+            ("api_keys/revoke.sql", vec![org, api_key]),
         ]
     }
 }

@@ -10,8 +10,9 @@ CHECKPOINT, and is accounted for in CPU per process, sampled from /proc while it
 * the load generator: wrk's or pgbench's own rusage, exact (wait4).
 
 Order: for each read, a warm-up of the same length for wrk and pgbench, then repetitions
-interleaved service / pgbench / service / pgbench (so drift hits both); writes after all the
-reads; log-ins last, followed by 30 s of RSS samples once the load has ended.
+interleaved service / pgbench / service / pgbench (so drift hits both); then GET /v1/me with an
+API key and with an access token, interleaved; writes after all the reads; log-ins last,
+followed by 30 s of RSS samples once the load has ended.
 
 Usage: measure.py CONFIG.json (written by bench/run)."""
 
@@ -122,7 +123,7 @@ def settle(cfg):
 
 def wrk_command(cfg, endpoint, c, seconds, threads=1):
     return ["wrk", f"-t{threads}", f"-c{c}", f"-d{seconds}s", "--timeout", "10s", "-s", "bench/wrk.lua", cfg["url"]], {
-        "BENCH_ENDPOINT": endpoint, "BENCH_TARGETS": cfg["targets"]}
+        "BENCH_ENDPOINT": endpoint, "BENCH_TARGETS": cfg["targets"], "BENCH_KEYS": cfg["keys"]}
 
 
 def pgbench_command(cfg, endpoint, mode, seconds):
@@ -213,6 +214,16 @@ def main():
             if endpoint == "me":
                 measure_pgbench(endpoint, "pipeline", rep, label="draws-one-row", extra=one_row)
                 measure_pgbench(endpoint, "fixed", rep, label="fixed-one-row", extra=one_row + fixed)
+
+    # GET /v1/me with an API key against the same with an access token, interleaved in one run
+    # (the key's check, app.enter_key, replaces the session check, app.enter).
+    print(f"--> me with a key vs a token: warm-up ({warmup} s each), then {cfg['reps']} interleaved pairs", file=sys.stderr)
+    for endpoint in ("me-key", "me"):
+        command, env = wrk_command(cfg, endpoint, 64, warmup)
+        record("warmup", parse_wrk(run(command, env)), side="wrk", endpoint=endpoint)
+    for rep in range(1, cfg["reps"] + 1):
+        measure_wrk("me", 64, rep, label="me-token")
+        measure_wrk("me-key", 64, rep)
 
     print("--> writes, after all the reads", file=sys.stderr)
     for rep in range(1, cfg["reps"] + 1):

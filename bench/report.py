@@ -15,6 +15,8 @@ LABELS = {
     "login-alone": "POST /v1/auth/login, one at a time",
     "login": "POST /v1/auth/login",
     "me-during-login-storm": "GET /v1/me during a log-in storm (c=64)",
+    "me-token": "GET /v1/me with an access token (paired with the key)",
+    "me-key": "GET /v1/me with an API key",
 }
 MODES = {
     "pipeline": "ceiling: pipelined (1 round trip)",
@@ -128,6 +130,15 @@ def main():
             f"| {max(r['rss_max_kb'] for r in runs) / MIB:.1f} | {per_request_us(runs, 'service'):.0f} "
             f"| {per_request_us(runs, 'postgres'):.0f} |")
 
+    token_runs, key_runs = wrk.get(("me-token", 64)), wrk.get(("me-key", 64))
+    if token_runs and key_runs:
+        token_rate = statistics.median(r["rate"] for r in token_runs)
+        key_rate = statistics.median(r["rate"] for r in key_runs)
+        lines += ["", "## API keys: GET /v1/me with a key against the same with an access token", "",
+                  f"Interleaved pairs at c=64, in this run: {key_rate:,.0f} req/s with a key, "
+                  f"{token_rate:,.0f} req/s with a token: "
+                  + (f"{key_rate / token_rate:.2f}x." if valid else "no ratio (INVALID run).")]
+
     targets = evaluate(meta, wrk, ceilings, rows, valid)
     lines += ["", "## Targets", "", "| target | measured | status |", "| --- | --- | --- |"]
     lines += [f"| {t} | {m} | {s} |" for t, m, s in targets]
@@ -177,6 +188,11 @@ def evaluate(meta, wrk, ceilings, rows, valid):
     if runs:
         cpu = per_request_us(runs, "service")
         out.append(("service CPU for GET /v1/me at c=64 <= 35 µs/request", f"{cpu:.0f} µs", status(cpu <= 35)))
+    token_runs, key_runs = wrk.get(("me-token", 64)), wrk.get(("me-key", 64))
+    if token_runs and key_runs:
+        ratio = statistics.median(r["rate"] for r in key_runs) / statistics.median(r["rate"] for r in token_runs)
+        out.append(("GET /v1/me with an API key >= 0.95x with an access token (c=64, same run)",
+                    f"{ratio:.2f}x" if valid else "-", status(ratio >= 0.95)))
     idle = meta["idle_rss_kb"] / MIB
     out.append(("RSS idle after start <= 20 MiB", f"{idle:.1f} MiB", status(idle <= 20)))
     reads256 = [r["rss_max_kb"] for (e, c), runs in wrk.items() if e in READS and c == 256 for r in runs]

@@ -1,5 +1,6 @@
 -- wrk script for the Tenantry benchmark. BENCH_ENDPOINT picks the request (me, users, project,
--- create, patch, login); BENCH_TARGETS names the targets file written by tokens.py.
+-- create, patch, login, and me-key: GET /v1/me with an API key); BENCH_TARGETS names the targets
+-- file written by tokens.py, BENCH_KEYS the API keys written by keys.py (one per organization).
 --
 -- Every request draws its caller at random, uniformly over every user of every organization
 -- (the token of user u of organization o is record (o - 1) * users + (u - 1) of the tokens
@@ -11,7 +12,7 @@
 -- figure. The summary is one JSON line, for the harness.
 local endpoint = os.getenv("BENCH_ENDPOINT")
 local targets_file = os.getenv("BENCH_TARGETS")
-local t, tokens
+local t, tokens, keys
 local threads = {}
 non2xx = 0 -- globals: done() reads them from each thread
 statuses = {} -- the count of each status outside 200-299
@@ -31,6 +32,12 @@ function init(args)
   local f = assert(io.open(t.tokens, "rb"))
   tokens = f:read("*a")
   f:close()
+  local keys_file = os.getenv("BENCH_KEYS")
+  if endpoint == "me-key" then
+    local k = assert(io.open(assert(keys_file, "me-key needs BENCH_KEYS"), "rb"))
+    keys = k:read("*a")
+    k:close()
+  end
   math.randomseed(os.time() * 1000 + (thread_id or 0) * 7919 + math.floor(os.clock() * 1e6))
 end
 
@@ -39,6 +46,13 @@ local function caller()
   local offset = ((o - 1) * t.users + (u - 1)) * t.record
   local length = tonumber(sub(tokens, offset + 1, offset + 3))
   return o, u, "Bearer " .. sub(tokens, offset + 4, offset + 3 + length)
+end
+
+-- The API key of organization o (record o - 1 of the keys file).
+local function api_key(o)
+  local offset = (o - 1) * t.record
+  local length = tonumber(sub(keys, offset + 1, offset + 3))
+  return "Bearer " .. sub(keys, offset + 4, offset + 3 + length)
 end
 
 local function project_id(o, p)
@@ -63,6 +77,8 @@ function request()
   local headers = { ["Authorization"] = bearer }
   if endpoint == "me" then
     return wrk.format("GET", "/v1/me", headers)
+  elseif endpoint == "me-key" then
+    return wrk.format("GET", "/v1/me", { ["Authorization"] = api_key(o) })
   elseif endpoint == "users" then
     return wrk.format("GET", "/v1/users?limit=20", headers)
   elseif endpoint == "project" then

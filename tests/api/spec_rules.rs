@@ -12,8 +12,8 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::Value;
 use tenantry::domain::{
-    Cursor, Description, DisplayName, Email, IdempotencyKey, NamePrefix, OrgName, OrgSlug,
-    Password, ProjectName, SpecText, is_hidden_in_free_text, is_invisible,
+    ApiKeyName, Cursor, Description, DisplayName, Email, IdempotencyKey, NamePrefix, OrgName,
+    OrgSlug, Password, ProjectName, SpecText, is_hidden_in_free_text, is_invisible,
 };
 
 static SPEC: LazyLock<Value> = LazyLock::new(|| {
@@ -56,6 +56,7 @@ const FIELDS: &[(Place, Rule)] = &[
         Place::Body("UpdateProjectRequest", "name"),
         ok::<ProjectName>,
     ),
+    (Place::Body("CreateApiKeyRequest", "name"), ok::<ApiKeyName>),
     (Place::Body("SignupRequest", "email"), ok::<Email>),
     (Place::Body("CreateUserRequest", "email"), ok::<Email>),
     (Place::Body("UpdateUserRequest", "email"), ok::<Email>),
@@ -77,6 +78,7 @@ const FIELDS: &[(Place, Rule)] = &[
     ),
     (Place::Param("listProjects", "cursor"), ok::<Cursor>),
     (Place::Param("listUsers", "cursor"), ok::<Cursor>),
+    (Place::Param("listApiKeys", "cursor"), ok::<Cursor>),
     (
         Place::Param("createProject", "Idempotency-Key"),
         ok::<IdempotencyKey>,

@@ -414,7 +414,9 @@ async fn a_table_added_by_a_later_migration_is_distributed_by_that_migration() {
                  created_at timestamptz not null default now(),
                  updated_at timestamptz not null default now(),
                  created_by uuid,
+                 created_by_type text,
                  updated_by uuid,
+                 updated_by_type text,
                  constraint pk_notes primary key (org_id, id),
                  constraint fk_notes_org_id foreign key (org_id)
                      references app.organizations (id) on delete cascade,

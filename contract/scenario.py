@@ -2,7 +2,7 @@
 
 Run by scripts/contract with the generated package importable and the service at BASE_URL.
 Every step asserts what a client author relies on: status codes, parsed models, and the
-error envelope parsed into its model.
+error envelope parsed into its model; an API key works as the client's token.
 """
 
 import os
@@ -10,15 +10,22 @@ import sys
 import uuid
 
 from tenantry_client import AuthenticatedClient, Client
+from tenantry_client.api.api_keys import create_api_key, list_api_keys, revoke_api_key
 from tenantry_client.api.auth import login, logout, refresh, signup
 from tenantry_client.api.me import get_me
 from tenantry_client.api.projects import create_project, list_projects
 from tenantry_client.api.users import create_user, get_user, list_users
 from tenantry_client.models import (
+    ApiKeyPage,
+    ApiKeyRole,
+    CreateApiKeyRequest,
+    CreatedApiKey,
     CreateProjectRequest,
     CreateUserRequest,
     ErrorEnvelope,
     LoginRequest,
+    MeApiKey,
+    MeUserDto,
     ProjectPage,
     RefreshRequest,
     SignupRequest,
@@ -75,7 +82,7 @@ def main():
     globex_client = AuthenticatedClient(base_url=BASE_URL, token=globex.access_token)
 
     me = get_me.sync_detailed(client=acme_client)
-    expect(me.status_code == 200 and isinstance(me.parsed, UserDto), "GET /v1/me is parsed")
+    expect(me.status_code == 200 and isinstance(me.parsed, MeUserDto), "GET /v1/me is parsed as a user")
     expect(me.parsed.email == f"owner@acme-{RUN}.test", "the refreshed token is acme's owner")
 
     created = []
@@ -118,6 +125,27 @@ def main():
         expect(response.status_code == 201, f"project {i} created")
     projects = list_projects.sync_detailed(client=acme_client, limit=10)
     expect(isinstance(projects.parsed, ProjectPage) and len(projects.parsed.items) == 3, "projects are listed")
+
+    minted = create_api_key.sync_detailed(
+        client=acme_client, body=CreateApiKeyRequest(name="CI", role=ApiKeyRole.MEMBER)
+    )
+    expect(minted.status_code == 201 and isinstance(minted.parsed, CreatedApiKey), "an API key is created")
+    expect(minted.parsed.key.startswith("tnt_") and minted.parsed.key.startswith(minted.parsed.prefix),
+           "its secret is shown once, and starts with its prefix")
+    key_client = AuthenticatedClient(base_url=BASE_URL, token=minted.parsed.key)
+    as_key = get_me.sync_detailed(client=key_client)
+    expect(as_key.status_code == 200 and isinstance(as_key.parsed, MeApiKey), "GET /v1/me with the key is parsed as a key")
+    expect(as_key.parsed.id == minted.parsed.id, "the key is the caller")
+    users_by_key = list_users.sync_detailed(client=key_client, limit=10)
+    expect(users_by_key.status_code == 200 and len(users_by_key.parsed.items) == 6, "the key lists its organization's users")
+    keys = list_api_keys.sync_detailed(client=acme_client)
+    expect(isinstance(keys.parsed, ApiKeyPage) and [k.id for k in keys.parsed.items] == [minted.parsed.id],
+           "the key is listed, without its secret")
+    revoked = revoke_api_key.sync_detailed(client=acme_client, id=minted.parsed.id)
+    expect(revoked.status_code == 204, "the key is revoked")
+    dead = get_me.sync_detailed(client=key_client)
+    expect(dead.status_code == 401 and dead.parsed.error.code == "API_KEY_INVALID",
+           "the revoked key fails on the next request")
 
     cross = get_user.sync_detailed(client=globex_client, id=created[0].id)
     expect(cross.status_code == 404, "another organization's user is not found")

@@ -1,12 +1,13 @@
 // Swagger UI, in a real headless Chromium: every tag and operation of the spec is listed,
 // "Authorize" takes a bearer token, and "Try it out" on GET /v1/me answers 200 with the
-// user's email. Usage: node swagger-ui.mjs <base-url> <token> <email> <screenshot-path>
+// user's email; then "Authorize" takes an API key instead, and GET /v1/me answers the key.
+// Usage: node swagger-ui.mjs <base-url> <token> <email> <screenshot-path> <api-key> <api-key-id>
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [baseUrl, token, email, screenshot] = process.argv.slice(2);
+const [baseUrl, token, email, screenshot, apiKey, apiKeyId] = process.argv.slice(2);
 const fail = (message) => {
   console.error(`FAIL: ${message}`);
   process.exit(1);
@@ -63,6 +64,24 @@ try {
   const body = await me.locator('.live-responses-table tbody .response-col_description').first().innerText();
   if (!body.includes(email)) fail(`the response does not show ${email}`);
   ok(`Try it out on GET /v1/me answered 200 with ${email}`);
+
+  // The same bearer scheme takes an API key.
+  await page.click('button.authorize');
+  await page.locator('.modal-ux .auth-btn-wrapper button', { hasText: 'Logout' }).click();
+  await page.fill('.modal-ux .auth-container input', apiKey);
+  await page.click('.modal-ux .auth-btn-wrapper button.authorize');
+  await page.click('.modal-ux button.btn-done');
+  ok('authorized with an API key');
+  await me.locator('button.execute').click();
+  await page.waitForFunction(
+    (id) => [...document.querySelectorAll('[id="operations-Me-getMe"] .live-responses-table tbody .response-col_description')]
+      .some((cell) => cell.innerText.includes(id)),
+    apiKeyId, { timeout: 20000 });
+  const keyCode = (await status.innerText()).trim();
+  if (keyCode !== '200') fail(`Try it out on GET /v1/me with the key answered ${keyCode}`);
+  const keyBody = await me.locator('.live-responses-table tbody .response-col_description').first().innerText();
+  if (!keyBody.includes('api_key')) fail('the response does not show the key');
+  ok(`Try it out on GET /v1/me with the API key answered 200 with the key ${apiKeyId}`);
 
   await page.screenshot({ path: screenshot, fullPage: false });
   ok(`screenshot saved to ${screenshot}`);

@@ -72,7 +72,7 @@ impl From<Actor> for ActorDto {
     }
 }
 
-/// An API key, without its secret (shown once, at creation).
+/// An API key that is not revoked, without its secret (shown once, at creation).
 #[derive(Debug, Object)]
 #[oai(rename = "ApiKey")]
 pub(crate) struct ApiKeyDto {
@@ -93,9 +93,6 @@ pub(crate) struct ApiKeyDto {
     last_used_at: Option<DateTime<Utc>>,
     /// When the key stops working, if ever.
     expires_at: Option<DateTime<Utc>>,
-    /// When the key was revoked; it no longer works.
-    #[oai(skip_serializing_if_is_none)]
-    revoked_at: Option<DateTime<Utc>>,
 }
 
 impl From<ApiKey> for ApiKeyDto {
@@ -112,7 +109,6 @@ impl From<ApiKey> for ApiKeyDto {
             created_by: key.created_by.map(ActorDto::from),
             last_used_at: key.last_used_at,
             expires_at: key.expires_at,
-            revoked_at: key.revoked_at,
         }
     }
 }
@@ -244,7 +240,8 @@ impl ApiKeysApi {
 
     /// Get an API key
     ///
-    /// One key of the organization, revoked or not, without its secret. Owners and admins.
+    /// One key of the organization, without its secret; a revoked key is not found (404).
+    /// Owners and admins.
     #[oai(path = "/:id", method = "get", operation_id = "getApiKey")]
     async fn get(
         &self,
@@ -259,8 +256,9 @@ impl ApiKeysApi {
 
     /// Revoke an API key
     ///
-    /// The key fails from its next request on. Owners and admins, with their own access
-    /// token (403 `PERSON_ONLY` for an API key). Revoking a revoked key changes nothing.
+    /// The key fails from its next request on, and is gone from the list and reads (404
+    /// afterwards, also for a second revocation). Owners and admins, with their own access
+    /// token (403 `PERSON_ONLY` for an API key).
     #[oai(path = "/:id", method = "delete", operation_id = "revokeApiKey")]
     async fn revoke(
         &self,

@@ -145,7 +145,8 @@ pub enum ProjectOrder {
     NameDesc,
 }
 
-/// An API key as owners and admins see it: never its secret, nor the secret's hash.
+/// A live (not revoked) API key as owners and admins see it: never its secret, nor the
+/// secret's hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
     pub id: ApiKeyId,
@@ -155,7 +156,6 @@ pub struct ApiKey {
     pub expires_at: Option<DateTime<Utc>>,
     /// When it last authenticated a request, to the minute.
     pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<Actor>,
 }

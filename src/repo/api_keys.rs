@@ -22,7 +22,6 @@ impl TryFrom<&Row> for ApiKey {
                 .ok_or_else(|| AppError::internal(format!("unknown role {role:?} in api_keys")))?,
             expires_at: col(row, "expires_at")?,
             last_used_at: col(row, "last_used_at")?,
-            revoked_at: col(row, "revoked_at")?,
             created_at: col(row, "created_at")?,
             created_by: Actor::from_columns(col(row, "created_by_type")?, col(row, "created_by")?)
                 .map_err(AppError::internal)?,

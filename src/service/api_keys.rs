@@ -81,7 +81,7 @@ pub(crate) async fn create(
     })
 }
 
-/// One key of the caller's organization (owners and admins).
+/// One live key of the caller's organization (owners and admins); a revoked one is not found.
 pub(crate) async fn get(
     state: &AppState,
     principal: &Principal,
@@ -122,7 +122,7 @@ pub(crate) async fn list(
     ))
 }
 
-/// Revokes a key: its next request fails. Revoking a revoked key changes nothing.
+/// Revokes a key: its next request fails. A revoked key is gone: revoking it again is 404.
 pub(crate) async fn revoke(
     state: &AppState,
     principal: &Principal,
@@ -131,8 +131,9 @@ pub(crate) async fn revoke(
     require_person(state, principal).await?;
     let mut tx = state.db.tenant_tx(principal).await?;
     let key = api_keys::get(&mut tx, id).await;
-    let key = authorized(&tx, key, authorize_read)?.ok_or(AppError::NotFound)?;
-    if key.revoked_at.is_none() && !api_keys::revoke(&mut tx, id).await? {
+    authorized(&tx, key, authorize_read)?.ok_or(AppError::NotFound)?;
+    // Settles a concurrent revocation: only one of them revokes.
+    if !api_keys::revoke(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
     tx.commit().await?;

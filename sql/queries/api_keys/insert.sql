@@ -6,4 +6,4 @@
 -- (422) and RLS WITH CHECK.
 insert into app.api_keys (org_id, id, name, role, secret_hash, expires_at)
 values ($1, $2, normalize($3, NFC), $4, $5, $6)
-returning id, name, role, expires_at, last_used_at, revoked_at, created_at, created_by, created_by_type
+returning id, name, role, expires_at, last_used_at, created_at, created_by, created_by_type

@@ -202,7 +202,8 @@ begin
         return;
     end if;
     select string_agg(w.nodename || ':' || w.nodeport || ' ' || w.result, '; ') into v_failed
-    from run_command_on_workers('select app.restrict_public()') w
+    from run_command_on_workers(
+        'set citus.enable_ddl_propagation = off; select app.restrict_public()') w
     where not w.success;
     if v_failed is not null then
         raise exception 'cannot restrict PUBLIC on the workers: %', v_failed;

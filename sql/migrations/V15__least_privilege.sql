@@ -39,8 +39,13 @@ revoke execute on function app.rotate_refresh_token(uuid, uuid, bytea, bytea, in
 grant select on table refinery_schema_history to tenantry_anon;
 revoke select on table refinery_schema_history from tenantry_app;
 
--- PUBLIC's privileges in this database.
-do $$
+-- PUBLIC's privileges in this database, restricted by one function: on a Citus cluster the
+-- workers are databases of their own, and `tenantry distribute` runs the same function on each
+-- of them (app.restrict_public_on_workers, V16), where these roles may log in.
+create function app.restrict_public() returns void
+    language plpgsql volatile
+    set search_path = pg_catalog, pg_temp
+    as $$
 declare
     f regprocedure;
 begin
@@ -55,11 +60,13 @@ begin
     loop
         execute pg_catalog.format('revoke execute on function %s from public', f);
     end loop;
+    grant execute on function pg_catalog.pg_advisory_xact_lock(bigint),
+        pg_catalog.pg_advisory_xact_lock_shared(bigint) to tenantry_app;
+    -- `tenantry migrate` serialises concurrent migrators on a session advisory lock: the
+    -- database's owner (usually the migration role) keeps that one.
+    grant execute on function pg_catalog.pg_advisory_lock(bigint),
+        pg_catalog.pg_advisory_unlock(bigint) to pg_database_owner;
 end
 $$;
-grant execute on function pg_catalog.pg_advisory_xact_lock(bigint),
-    pg_catalog.pg_advisory_xact_lock_shared(bigint) to tenantry_app;
--- `tenantry migrate` serialises concurrent migrators on a session advisory lock: the
--- database's owner (usually the migration role) keeps that one.
-grant execute on function pg_catalog.pg_advisory_lock(bigint), pg_catalog.pg_advisory_unlock(bigint)
-    to pg_database_owner;
+revoke all on function app.restrict_public() from public;
+select app.restrict_public();

@@ -189,5 +189,27 @@ begin
 end
 $$;
 
+-- The workers are databases of their own, where the request roles may log in: PUBLIC's
+-- privileges are restricted there as on the coordinator (app.restrict_public, V15).
+create function app.restrict_public_on_workers() returns void
+    language plpgsql volatile
+    set search_path = pg_catalog, pg_temp
+    as $$
+declare
+    v_failed text;
+begin
+    if not exists (select 1 from pg_extension where extname = 'citus') then
+        return;
+    end if;
+    select string_agg(w.nodename || ':' || w.nodeport || ' ' || w.result, '; ') into v_failed
+    from run_command_on_workers(
+        'set citus.enable_ddl_propagation = off; select app.restrict_public()') w
+    where not w.success;
+    if v_failed is not null then
+        raise exception 'cannot restrict PUBLIC on the workers: %', v_failed;
+    end if;
+end
+$$;
+
 revoke all on function app.is_distributed(), app.distribute_table(regclass), app.distribute(),
-    app.grant_worker_login(name[]) from public;
+    app.grant_worker_login(name[]), app.restrict_public_on_workers() from public;

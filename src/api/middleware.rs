@@ -410,6 +410,20 @@ mod tests {
 
     use super::*;
 
+    /// `endpoint` behind the middleware, with small limits and no spec.
+    fn wrapped(endpoint: impl Endpoint + 'static) -> impl Endpoint<Output = Response> {
+        wrap(
+            endpoint,
+            Limits {
+                body_limit: 1024,
+                request_timeout: Duration::from_secs(5),
+            },
+            AllowedMethods::default(),
+            HeaderRules::default(),
+            LabelSets::default(),
+        )
+    }
+
     async fn body_of(resp: Response) -> (StatusCode, serde_json::Value, String) {
         let status = resp.status();
         let header_id = resp
@@ -425,21 +439,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_gives_a_generic_500_envelope() {
-        let app = wrap(
-            make(|_req| async move {
-                if true {
-                    panic!("secret detail: password=hunter2");
-                }
-                "unreachable"
-            }),
-            Limits {
-                body_limit: 1024,
-                request_timeout: Duration::from_secs(5),
-            },
-            AllowedMethods::default(),
-            HeaderRules::default(),
-            LabelSets::default(),
-        );
+        let app = wrapped(make(|_req| async move {
+            if true {
+                panic!("secret detail: password=hunter2");
+            }
+            "unreachable"
+        }));
         let resp = app.call(Request::default()).await.expect("a response");
         let (status, body, header_id) = body_of(resp).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -450,21 +455,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_internal_error_reveals_nothing_of_its_source() {
-        let app = wrap(
-            make(|_req| async move {
-                Err::<String, _>(poem::Error::new(
-                    AppError::internal("select * from app.users where password_hash = 'x'"),
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                ))
-            }),
-            Limits {
-                body_limit: 1024,
-                request_timeout: Duration::from_secs(5),
-            },
-            AllowedMethods::default(),
-            HeaderRules::default(),
-            LabelSets::default(),
-        );
+        let app = wrapped(make(|_req| async move {
+            Err::<String, _>(poem::Error::new(
+                AppError::internal("select * from app.users where password_hash = 'x'"),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ))
+        }));
         let resp = app.call(Request::default()).await.expect("a response");
         let (status, body, _) = body_of(resp).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);

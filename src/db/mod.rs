@@ -681,7 +681,7 @@ impl Distribution {
 }
 
 /// Runs `app.distribute()`, then `app.grant_worker_login()` for the roles of
-/// `ops/worker_roles.sql`; a failure names the database's
+/// `ops/worker_roles.sql` and `app.restrict_public_on_workers()`; a failure names the database's
 /// reason (Citus missing, a table that cannot be distributed, a worker refusing a role).
 async fn distribute_schema(client: &tokio_postgres::Client) -> Result<Distribution, StartupError> {
     let reason = |err: tokio_postgres::Error| {
@@ -720,6 +720,9 @@ async fn distribute_steps(
         .iter()
         .map(|row| row.get(0))
         .collect();
+    client
+        .execute("select app.restrict_public_on_workers()", &[])
+        .await?;
     Ok(Distribution {
         changed,
         worker_roles,

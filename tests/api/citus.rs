@@ -821,3 +821,41 @@ async fn a_large_tenant_is_isolated_and_moved_to_another_worker_while_it_is_serv
     app.me(&big).await.assert_status(200);
     app.me(&neighbour).await.assert_status(200);
 }
+
+#[tokio::test]
+#[ignore = "needs a Citus cluster: run scripts/citus"]
+async fn the_workers_deny_public_what_the_coordinator_denies() {
+    require_citus();
+    let db = TestDb::new().await;
+    let client = db.superuser().await;
+    let checks = "select pg_catalog.has_database_privilege('tenantry_app', \
+                  pg_catalog.current_database(), 'TEMP') \
+                  or pg_catalog.has_function_privilege('tenantry_app', \
+                  'pg_catalog.pg_notify(text, text)', 'EXECUTE') \
+                  or pg_catalog.has_function_privilege('tenantry_app', \
+                  'pg_catalog.lo_import(text)', 'EXECUTE') \
+                  or pg_catalog.has_function_privilege('tenantry_app', \
+                  'pg_catalog.pg_advisory_lock(bigint)', 'EXECUTE')";
+    let coordinator: bool = client
+        .query_one(checks, &[])
+        .await
+        .expect("privileges on the coordinator")
+        .get(0);
+    assert!(!coordinator, "the coordinator grants PUBLIC too much");
+    let workers = client
+        .query(
+            "select nodeport, success, result from run_command_on_workers($1)",
+            &[&checks],
+        )
+        .await
+        .expect("privileges on the workers");
+    assert_eq!(workers.len(), 2, "two workers answer");
+    for row in workers {
+        let (port, success, result): (i32, bool, String) = (row.get(0), row.get(1), row.get(2));
+        assert!(success, "worker {port}: {result}");
+        assert_eq!(
+            result, "f",
+            "worker {port} still lets tenantry_app use TEMP, pg_notify, large objects or session advisory locks"
+        );
+    }
+}

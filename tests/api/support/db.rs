@@ -269,14 +269,11 @@ impl TestDb {
         ))
         .await;
         // CREATE DATABASE does not copy a template's database privileges: restate what
-        // migration V15 revokes on the database itself, as it did on the template.
-        connect(&admin_config())
-            .await
-            .batch_execute(&format!(
-                "revoke temporary on database \"{name}\" from public"
-            ))
-            .await
-            .expect("restate the database's privileges");
+        // migration V15 revokes on the database itself, as it did on the template (on every node).
+        on_every_node(&format!(
+            "revoke temporary on database \"{name}\" from public"
+        ))
+        .await;
         let mut config = admin_config();
         config.dbname(&name);
         Self {

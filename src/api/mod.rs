@@ -30,9 +30,9 @@ pub use envelope::{ApiError, ErrorEnvelope};
 
 #[derive(Tags)]
 enum ApiTags {
-    /// Sign-up and log-in: the only operations without a bearer token.
+    /// Sign-up and log-in: the only operations without a bearer token (access token or API key).
     Auth,
-    /// The calling user.
+    /// The caller: a user (access token) or an API key.
     Me,
     /// The calling user's organization.
     Org,

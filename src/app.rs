@@ -18,6 +18,7 @@ use crate::config::{ConfigError, Settings};
 use crate::db::{self, Db, StartupError};
 use crate::domain::CursorKey;
 use crate::service::{AppState, SessionPolicy};
+use crate::webhooks::relay::{self, RelaySettings};
 
 /// Why `serve` or `migrate` failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,8 @@ pub enum RunError {
     Hasher(String),
     #[error(transparent)]
     Spec(#[from] api::SpecError),
+    #[error(transparent)]
+    Relay(#[from] crate::webhooks::relay::RelayError),
 }
 
 /// `tenantry migrate`: create the database if needed and apply pending migrations.
@@ -108,6 +111,9 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             successors: SuccessorKey::derive(&jwt_secret),
         },
         cursors: CursorKey::derive(&jwt_secret),
+        webhooks: crate::service::webhooks::WebhookPolicy {
+            allow_private: settings.webhook_allow_private,
+        },
         limits: Arc::new(RateLimits::new(Quotas {
             per_account: settings.account_attempts_per_minute,
             per_client: settings.client_attempts_per_minute,
@@ -125,6 +131,8 @@ pub struct App {
     state: AppState,
     http: api::HttpSettings,
     shutdown_grace: Duration,
+    /// The webhook relay to run beside the server (TENANTRY_WEBHOOK_RELAY).
+    relay: Option<RelaySettings>,
 }
 
 impl App {
@@ -150,6 +158,9 @@ impl App {
                 metrics_token: settings.metrics_token.clone(),
             },
             shutdown_grace: settings.shutdown_grace(),
+            relay: settings
+                .webhook_relay
+                .then(|| RelaySettings::from_settings(settings)),
         })
     }
 
@@ -173,12 +184,27 @@ impl App {
                 limits.sweep();
             }
         });
+        let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
+        let relay = self.relay.map(|settings| {
+            tokio::spawn(async move {
+                let stopped = async {
+                    let _ = relay_stopped.await;
+                };
+                if let Err(err) = relay::run(settings, stopped).await {
+                    tracing::error!(error = %err, "the webhook relay stopped");
+                }
+            })
+        });
         let routes = api::routes(self.state, self.http)?;
         tracing::info!(addr = %self.addr, "serving; Swagger UI at /docs");
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(self.shutdown_grace))
             .await;
         sweeper.abort();
+        let _ = stop_relay.send(());
+        if let Some(relay) = relay {
+            let _ = relay.await;
+        }
         db.close();
         tracing::info!("stopped");
         result.map_err(RunError::Server)
@@ -188,6 +214,13 @@ impl App {
 /// `tenantry serve`.
 pub async fn serve(settings: Settings) -> Result<(), RunError> {
     App::build(&settings).await?.run(shutdown_signal()).await
+}
+
+/// `tenantry relay`: the webhook relay alone, until SIGINT or SIGTERM.
+pub async fn relay(settings: Settings) -> Result<(), RunError> {
+    db::wait_until_reachable(&settings.database_url, settings.db_startup_timeout()).await?;
+    relay::run(RelaySettings::from_settings(&settings), shutdown_signal()).await?;
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

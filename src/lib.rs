@@ -13,6 +13,7 @@
 //! - [`error`]: [`error::AppError`] and the one SQLSTATE/constraint mapping.
 //! - [`metrics`]: Prometheus metrics served at `/metrics`.
 //! - [`retry`]: retrying with exponential backoff (start-up, conflicting transactions).
+//! - [`webhooks`]: signing, the guarded HTTP client and the relay that delivers events.
 
 pub mod api;
 pub mod app;
@@ -26,3 +27,4 @@ pub(crate) mod repo;
 pub mod retry;
 pub mod service;
 pub mod telemetry;
+pub mod webhooks;

@@ -16,6 +16,7 @@ mod projects;
 pub mod security;
 mod text;
 mod users;
+mod webhooks;
 
 use poem::endpoint::make_sync;
 use poem::web::Html;
@@ -42,6 +43,9 @@ enum ApiTags {
     Projects,
     /// API keys: machine access to the organization, without a person's password.
     ApiKeys,
+    /// Webhooks: the organization's events POSTed to its endpoints, signed per Standard
+    /// Webhooks.
+    Webhooks,
     /// Health and readiness probes for load balancers and orchestrators.
     Ops,
 }
@@ -66,6 +70,7 @@ apis!(
     users::UsersApi,
     projects::ProjectsApi,
     api_keys::ApiKeysApi,
+    webhooks::WebhooksApi,
     ops::OpsApi,
 );
 

@@ -6,6 +6,7 @@ mod cursor;
 mod ids;
 mod model;
 mod text;
+pub mod webhooks;
 
 pub use cursor::{Cursor, CursorKey, MAX_CURSOR_LEN, Position};
 pub use ids::{ApiKeyId, OrgId, ProjectId, SessionId, UserId};

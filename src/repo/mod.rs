@@ -9,6 +9,7 @@ pub(crate) mod organizations;
 pub(crate) mod projects;
 pub(crate) mod sessions;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 use crate::error::AppError;
 

@@ -9,6 +9,7 @@ pub(crate) mod organizations;
 pub(crate) mod projects;
 pub mod sessions;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Signs pagination cursors.
     pub cursors: CursorKey,
+    /// The webhook rules that depend on the settings.
+    pub webhooks: webhooks::WebhookPolicy,
 }
 
 /// `If-Match`: the version the client last read, or any (`*`).

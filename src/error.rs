@@ -326,6 +326,18 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             "ck_api_keys_expires_at",
             Invalid("expires_at", "must be in the future"),
         ),
+        // Events are written by the service alone, from checked values: any violation is a bug.
+        ("pk_event_counters", Bug),
+        ("fk_event_counters_org_id", NotFound),
+        ("ck_event_counters_last_seq", Bug),
+        ("pk_events", Bug),
+        ("uq_events_org_id_seq", Bug),
+        ("fk_events_org_id", NotFound),
+        ("ck_events_seq", Bug),
+        ("ck_events_type", Bug),
+        ("ck_events_actor_type", Bug),
+        ("ck_events_request_id", Bug),
+        ("ck_events_payload", Bug),
     ]
 };
 

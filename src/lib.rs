@@ -3,6 +3,7 @@
 //! The guided tour, outside in (nothing points upward):
 //! - [`config`]: typed settings from the environment, validated once.
 //! - [`telemetry`]: log subscriber set-up.
+//! - [`request`]: what the current request knows about itself (its id, its caller).
 //! - [`app`]: start-up (database, migrations, self-check), the HTTP server, shutdown.
 //! - [`api`]: poem-openapi operations, the error envelope and the bearer scheme. No SQL.
 //! - [`service`]: business rules and RBAC; opens one transaction per request and commits it.
@@ -24,6 +25,7 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub(crate) mod repo;
+pub(crate) mod request;
 pub mod retry;
 pub mod service;
 pub mod telemetry;

@@ -5,7 +5,6 @@ mod api_keys;
 mod auth;
 pub mod body;
 mod conditional;
-mod context;
 pub mod envelope;
 mod headers;
 mod me;

@@ -4,6 +4,7 @@
 
 pub(crate) mod api_keys;
 pub(crate) mod auth;
+pub(crate) mod events;
 pub(crate) mod idempotency;
 pub(crate) mod organizations;
 pub(crate) mod projects;

@@ -15,6 +15,7 @@ mod cross_tenant;
 mod deploy;
 mod distribution;
 mod errors;
+mod events;
 mod explain;
 mod faults;
 mod headers;

@@ -38,6 +38,8 @@ grant execute on function app.current_org_id() to tenantry_relay, tenantry_relay
 -- The audit trigger runs when the relay disables a failing endpoint (no person acted: NULL).
 grant execute on function app.current_user_id(), app.current_user_role(), app.current_api_key_id(),
     app.current_actor_type(), app.current_actor_id() to tenantry_relay;
+-- The endpoints' checks run on the relay's updates too.
+grant execute on function app.is_free_text(text) to tenantry_relay;
 
 -- UUIDv7 in SQL (PostgreSQL 15 has no uuidv7()): the relay creates deliveries in SQL.
 create function app.uuid_v7() returns uuid

@@ -232,3 +232,11 @@ pub(crate) async fn retry_delivery(
     .map(WebhookDelivery::try_from)
     .transpose()
 }
+
+pub(crate) async fn newest_event_seq(tx: &mut TenantTx) -> Result<i64, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let row = tx
+        .query_one(&sql!("webhooks/newest_event_seq.sql"), &[&org_id])
+        .await?;
+    super::col(&row, "seq")
+}

@@ -111,8 +111,8 @@ fn check_event_types(types: &[String]) -> Result<(), AppError> {
 }
 
 /// The organization's newest event: where a new or re-enabled endpoint's fan-out starts.
-async fn newest_event_seq(_tx: &mut TenantTx) -> Result<i64, AppError> {
-    Ok(0)
+async fn newest_event_seq(tx: &mut TenantTx) -> Result<i64, AppError> {
+    webhooks::newest_event_seq(tx).await
 }
 
 pub(crate) async fn create(

@@ -94,8 +94,16 @@ impl RelaySettings {
 pub enum RelayError {
     #[error("cannot build the webhook HTTP client: {0}")]
     Client(#[from] reqwest::Error),
-    #[error("database: {0}")]
+    #[error("database: {}", describe(.0))]
     Db(#[from] tokio_postgres::Error),
+}
+
+/// A database error with the server's message (tokio-postgres shows only "db error").
+fn describe(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => err.to_string(),
+    }
 }
 
 /// The delay before attempt `attempts + 1`: `base * 2^(attempts-1)`, at most
@@ -127,9 +135,13 @@ pub async fn run(
     tokio::pin!(shutdown);
     let mut pause = Duration::from_millis(100);
     loop {
+        let started = tokio::time::Instant::now();
         tokio::select! {
             () = &mut shutdown => return Ok(()),
             result = run_connected(&settings, &outbound) => {
+                if started.elapsed() > Duration::from_secs(30) {
+                    pause = Duration::from_millis(100);
+                }
                 if let Err(err) = result {
                     tracing::warn!(error = %err, retry_in = ?pause, "webhook relay lost its database connection");
                 }

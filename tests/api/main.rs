@@ -39,3 +39,4 @@ mod spec_rules;
 mod text_rules;
 mod tokens;
 mod users;
+mod webhooks;

@@ -60,6 +60,8 @@ pub fn settings_for(db: &TestDb) -> Settings {
     settings.api_key_requests_per_minute = 1_000_000;
     // Tests fire dozens of concurrent creates (each a hash): let them queue.
     settings.password_hash_queue = 10_000;
+    // The webhook relay runs only in the tests about it (tests/api/webhooks.rs).
+    settings.webhook_relay = false;
     settings
 }
 

@@ -85,6 +85,11 @@ create table app.webhook_endpoints (
     -- The last event (by its organization's commit-order seq) the relay has fanned out to
     -- this endpoint; a new or re-enabled endpoint starts at the newest event.
     last_event_seq bigint not null default 0,
+    -- One relay at a time delivers to an endpoint (which keeps its deliveries in commit
+    -- order): the one whose claim holds this lease, renewed at each attempt. A relay that dies
+    -- lets it expire; another takes over.
+    relay_lease_until timestamptz,
+    relay_claim_id uuid,
     version bigint not null default 1,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
@@ -176,9 +181,11 @@ create policy webhook_endpoints_relay_update on app.webhook_endpoints for update
     using (org_id = app.current_org_id())
     with check (org_id = app.current_org_id());
 grant select (org_id, id, url, event_types, disabled_reason, secret, previous_secret,
-              previous_secret_expires_at, consecutive_failures, last_event_seq)
+              previous_secret_expires_at, consecutive_failures, last_event_seq,
+              relay_lease_until, relay_claim_id)
     on app.webhook_endpoints to tenantry_relay;
-grant update (disabled_reason, disabled_at, consecutive_failures, last_event_seq)
+grant update (disabled_reason, disabled_at, consecutive_failures, last_event_seq,
+              relay_lease_until, relay_claim_id)
     on app.webhook_endpoints to tenantry_relay;
 
 ------------------------------------------------------------------------------------------------
@@ -197,11 +204,6 @@ create table app.webhook_deliveries (
     status text not null default 'pending',
     attempts integer not null default 0,
     next_attempt_at timestamptz not null default now(),
-    -- A relay that claimed the delivery owns it until lease_until (then another may retry it:
-    -- at least once). claim_id names the claim, so a late answer of an expired claim is not
-    -- recorded over a newer one.
-    lease_until timestamptz,
-    claim_id uuid,
     last_attempt_at timestamptz,
     -- What the last attempt got: an HTTP status, or an error kind from a closed set, and the
     -- first bytes of the response body (at most 256 characters), the latency in ms.
@@ -277,8 +279,7 @@ create policy webhook_deliveries_relay_update on app.webhook_deliveries for upda
     using (org_id = app.current_org_id())
     with check (org_id = app.current_org_id());
 grant select, insert on app.webhook_deliveries to tenantry_relay;
-grant update (status, attempts, next_attempt_at, lease_until, claim_id, last_attempt_at,
-              last_status_code, last_error, last_response_snippet, last_latency_ms, succeeded_at)
+grant update (status, attempts, next_attempt_at, last_attempt_at, last_status_code, last_error, last_response_snippet, last_latency_ms, succeeded_at)
     on app.webhook_deliveries to tenantry_relay;
 
 ------------------------------------------------------------------------------------------------
@@ -327,24 +328,23 @@ grant execute on function app.relay_enter(uuid) to tenantry_relay;
 -- returns organization ids, the second aggregates. Nothing else of an organization's data
 -- leaves them.
 ------------------------------------------------------------------------------------------------
-grant select (org_id, status, next_attempt_at, lease_until, created_at)
+grant select (org_id, status, next_attempt_at, created_at)
     on app.webhook_deliveries to tenantry_relay_scan;
 create policy webhook_deliveries_scan on app.webhook_deliveries for select to tenantry_relay_scan
     using (status = 'pending');
 
--- Organizations with a delivery due and not leased, at most p_limit.
+-- Organizations with a delivery due, at most p_limit.
 create function app.webhook_due_orgs(p_limit integer) returns setof uuid
     language sql stable security definer
     set search_path = pg_catalog, pg_temp
     as $$
 select distinct d.org_id from app.webhook_deliveries d
 where d.status = 'pending' and d.next_attempt_at <= now()
-  and (d.lease_until is null or d.lease_until < now())
 limit p_limit
 $$;
 
--- Pending deliveries: how many, the oldest's creation, and the soonest time one becomes
--- claimable (held deliveries, at infinity, excluded).
+-- Pending deliveries: how many, the oldest's creation, and the soonest next attempt (held
+-- deliveries, at infinity, excluded).
 create function app.webhook_backlog()
     returns table (pending bigint, oldest_created_at timestamptz, next_due_at timestamptz)
     language sql stable security definer
@@ -352,8 +352,7 @@ create function app.webhook_backlog()
     as $$
 select count(*),
        min(d.created_at),
-       min(greatest(d.next_attempt_at, coalesce(d.lease_until, d.next_attempt_at)))
-           filter (where d.next_attempt_at < 'infinity'::timestamptz)
+       min(d.next_attempt_at) filter (where d.next_attempt_at < 'infinity'::timestamptz)
 from app.webhook_deliveries d
 where d.status = 'pending'
 $$;

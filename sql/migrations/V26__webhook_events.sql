@@ -45,7 +45,6 @@ create or replace function app.webhook_due_orgs(p_limit integer) returns setof u
     as $$
 (select distinct d.org_id from app.webhook_deliveries d
  where d.status = 'pending' and d.next_attempt_at <= now()
-   and (d.lease_until is null or d.lease_until < now())
  limit p_limit)
 union
 (select distinct e.org_id from app.webhook_endpoints e

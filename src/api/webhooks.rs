@@ -216,7 +216,8 @@ pub(crate) struct DeliveryDto {
     status: DeliveryStatusDto,
     /// Attempts made (since the last retry request).
     attempts: i32,
-    /// When the next attempt is due (pending deliveries).
+    /// When the next attempt is due (pending deliveries; none while the endpoint is
+    /// disabled).
     next_attempt_at: Option<DateTime<Utc>>,
     /// When the last attempt was made.
     last_attempt_at: Option<DateTime<Utc>>,
@@ -236,7 +237,6 @@ pub(crate) struct DeliveryDto {
 
 impl From<WebhookDelivery> for DeliveryDto {
     fn from(d: WebhookDelivery) -> Self {
-        let pending = d.status == DeliveryStatus::Pending;
         Self {
             id: d.id,
             endpoint_id: d.endpoint_id,
@@ -244,9 +244,7 @@ impl From<WebhookDelivery> for DeliveryDto {
             event_type: d.event_type,
             status: d.status.into(),
             attempts: d.attempts,
-            // A held delivery (its endpoint disabled) waits at infinity: shown as none.
-            next_attempt_at: (pending && d.next_attempt_at.timestamp() < i64::from(i32::MAX) * 4)
-                .then_some(d.next_attempt_at),
+            next_attempt_at: d.next_attempt_at,
             last_attempt_at: d.last_attempt_at,
             response_status: d.last_status_code,
             error: d.last_error,

@@ -65,7 +65,8 @@ pub struct WebhookDelivery {
     pub event_type: String,
     pub status: DeliveryStatus,
     pub attempts: i32,
-    pub next_attempt_at: DateTime<Utc>,
+    /// When the next attempt is due: pending deliveries that are not held only.
+    pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_status_code: Option<i32>,
     pub last_error: Option<String>,

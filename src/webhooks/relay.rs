@@ -42,8 +42,12 @@ use crate::sql;
 
 /// The channel deliveries and events notify on.
 pub const CHANNEL: &str = "tenantry_webhooks";
-/// Deliveries claimed at once in one organization (at most one per endpoint).
-const CLAIM_BATCH: i64 = 32;
+/// Endpoints claimed at once in one organization.
+const CLAIM_ENDPOINTS: i64 = 16;
+/// Deliveries of one endpoint sent (in order) under one claim.
+const RUN_LENGTH: i64 = 50;
+/// The relay's database connections (one per endpoint being delivered to, at most).
+const POOL_SIZE: usize = 8;
 /// Events fanned out to one endpoint per step.
 const FAN_OUT_BATCH: i64 = 500;
 /// Organizations taken from one poll.
@@ -96,6 +100,8 @@ pub enum RelayError {
     Client(#[from] reqwest::Error),
     #[error("database: {}", describe(.0))]
     Db(#[from] tokio_postgres::Error),
+    #[error("database pool: {0}")]
+    Pool(String),
 }
 
 /// A database error with the server's message (tokio-postgres shows only "db error").
@@ -132,13 +138,14 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RelayError> {
     let outbound = Outbound::new(settings.outbound)?;
+    let pool = pool(&settings)?;
     tokio::pin!(shutdown);
     let mut pause = Duration::from_millis(100);
     loop {
         let started = tokio::time::Instant::now();
         tokio::select! {
             () = &mut shutdown => return Ok(()),
-            result = run_connected(&settings, &outbound) => {
+            result = run_connected(&settings, &outbound, &pool) => {
                 if started.elapsed() > Duration::from_secs(30) {
                     pause = Duration::from_millis(100);
                 }
@@ -189,8 +196,11 @@ async fn connect(
     Ok((client, rx))
 }
 
-async fn run_connected(settings: &RelaySettings, outbound: &Outbound) -> Result<(), RelayError> {
-    let (work, _) = connect(settings).await?;
+async fn run_connected(
+    settings: &RelaySettings,
+    outbound: &Outbound,
+    pool: &Pool,
+) -> Result<(), RelayError> {
     let (listener, mut notified) = connect(settings).await?;
     listener.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
     tracing::info!("webhook relay running");
@@ -204,7 +214,7 @@ async fn run_connected(settings: &RelaySettings, outbound: &Outbound) -> Result<
                 None => return Ok(()),
             },
             () = tokio::time::sleep(wait) => {
-                for row in work.query(sql!("relay/due_orgs.sql").text(), &[&POLL_ORGS]).await? {
+                for row in listener.query(sql!("relay/due_orgs.sql").text(), &[&POLL_ORGS]).await? {
                     orgs.insert(row.try_get::<_, Uuid>(0)?);
                 }
             }
@@ -213,16 +223,16 @@ async fn run_connected(settings: &RelaySettings, outbound: &Outbound) -> Result<
             orgs.insert(org);
         }
         for org in orgs {
-            while process_org(&work, settings, outbound, org).await? {}
+            while process_org(pool, settings, outbound, org).await? {}
         }
-        wait = next_wait(&work, settings).await?;
+        wait = next_wait(&listener, settings).await?;
     }
 }
 
 /// Updates the backlog gauges and returns how long to sleep before the next poll: the poll
 /// interval, or less when a retry is due sooner.
-async fn next_wait(work: &Client, settings: &RelaySettings) -> Result<Duration, RelayError> {
-    let row = work
+async fn next_wait(client: &Client, settings: &RelaySettings) -> Result<Duration, RelayError> {
+    let row = client
         .query_one(sql!("relay/backlog.sql").text(), &[])
         .await?;
     let pending: i64 = row.try_get("pending")?;
@@ -237,33 +247,68 @@ async fn next_wait(work: &Client, settings: &RelaySettings) -> Result<Duration, 
         .and_then(|t| (t - now).to_std().ok())
         .unwrap_or(Duration::ZERO);
     Ok(match next_due {
-        // Due now but not claimable (leased by another relay, or behind its endpoint's
-        // head): look again shortly rather than spin.
+        // Due now but not claimed here (another relay holds the endpoint): look again
+        // shortly rather than spin.
         Some(_) if until_due.is_zero() => BUSY_WAIT.min(settings.poll),
         Some(_) => until_due.min(settings.poll),
         None => settings.poll,
     })
 }
 
-/// One transaction as `tenantry_relay` in organization `org`.
-struct RelayTx<'a> {
-    client: &'a Client,
+/// The relay's connections: each transaction takes one.
+pub type Pool = deadpool_postgres::Pool;
+
+fn pool(settings: &RelaySettings) -> Result<Pool, RelayError> {
+    let mut config = settings.database.clone();
+    config.application_name("tenantry-relay");
+    config.options(format!(
+        "-c statement_timeout={}",
+        settings.statement_timeout_ms
+    ));
+    let manager = deadpool_postgres::Manager::from_config(
+        config,
+        NoTls,
+        deadpool_postgres::ManagerConfig {
+            recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+        },
+    );
+    deadpool_postgres::Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|err| RelayError::Pool(err.to_string()))
 }
 
-impl<'a> RelayTx<'a> {
-    async fn begin(client: &'a Client, org: Uuid) -> Result<Self, RelayError> {
-        client.batch_execute("BEGIN").await?;
-        let tx = Self { client };
-        client
-            .batch_execute("SET LOCAL ROLE tenantry_relay")
+/// One transaction as `tenantry_relay` in organization `org`. Dropped without
+/// [`RelayTx::commit`] (an error), its connection is closed rather than returned to the pool,
+/// which rolls the transaction back.
+struct RelayTx {
+    client: Option<deadpool_postgres::Object>,
+}
+
+impl RelayTx {
+    async fn begin(pool: &Pool, org: Uuid) -> Result<Self, RelayError> {
+        let client = pool
+            .get()
+            .await
+            .map_err(|err| RelayError::Pool(err.to_string()))?;
+        let tx = Self {
+            client: Some(client),
+        };
+        let c = tx.client()?;
+        // Each statement is its own message (Citus forwards a multi-statement string whole).
+        c.batch_execute("BEGIN").await?;
+        c.batch_execute("SET LOCAL ROLE tenantry_relay").await?;
+        c.batch_execute("SET LOCAL citus.propagate_set_commands = 'local'")
             .await?;
-        client
-            .batch_execute("SET LOCAL citus.propagate_set_commands = 'local'")
-            .await?;
-        client
-            .query(sql!("relay/enter.sql").text(), &[&org])
-            .await?;
+        c.query(sql!("relay/enter.sql").text(), &[&org]).await?;
         Ok(tx)
+    }
+
+    fn client(&self) -> Result<&deadpool_postgres::Object, RelayError> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| RelayError::Pool("the transaction is finished".into()))
     }
 
     async fn query(
@@ -271,53 +316,83 @@ impl<'a> RelayTx<'a> {
         sql: Sql,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<Vec<tokio_postgres::Row>, RelayError> {
-        Ok(self.client.query(sql.text(), params).await?)
+        Ok(self.client()?.query(sql.text(), params).await?)
     }
 
-    /// Commits. A transaction that failed before is never committed: the error ends the
-    /// connection (`run` reconnects), which rolls it back.
-    async fn commit(self) -> Result<(), RelayError> {
-        self.client.batch_execute("COMMIT").await?;
+    async fn commit(mut self) -> Result<(), RelayError> {
+        self.client()?.batch_execute("COMMIT").await?;
+        // Committed: the connection is clean and goes back to the pool.
+        drop(self.client.take());
         Ok(())
     }
 }
 
-/// A claimed delivery and what its attempt sends.
-struct Claimed {
+impl Drop for RelayTx {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            // Not committed: detach the connection from the pool and close it.
+            drop(deadpool_postgres::Object::take(client));
+        }
+    }
+}
+
+/// A claimed endpoint: where and with which secrets its run is sent.
+struct Endpoint {
     id: Uuid,
-    endpoint_id: Uuid,
-    event_id: Uuid,
-    attempts: i32,
     url: String,
     secret: Vec<u8>,
     previous_secret: Option<Vec<u8>>,
+}
+
+/// One delivery of a run.
+struct Claimed {
+    id: Uuid,
+    event_id: Uuid,
+    attempts: i32,
     body: Vec<u8>,
 }
 
-/// Fans out, claims a batch, sends it and records it. True when there may be more work now.
+/// Fans out, claims endpoints and their runs, and delivers them (endpoints concurrently,
+/// each run in order). True when there may be more work now.
 async fn process_org(
-    work: &Client,
+    pool: &Pool,
     settings: &RelaySettings,
     outbound: &Outbound,
     org: Uuid,
 ) -> Result<bool, RelayError> {
-    let tx = RelayTx::begin(work, org).await?;
+    let tx = RelayTx::begin(pool, org).await?;
     tx.query(sql!("relay/fan_out.sql"), &[&org, &FAN_OUT_BATCH])
         .await?;
     let claim_id = Uuid::now_v7();
     let lease = settings.lease().as_secs_f64();
-    let rows = tx
+    let claimed = tx
         .query(
             sql!("relay/claim.sql"),
-            &[&org, &lease, &claim_id, &CLAIM_BATCH],
+            &[&org, &lease, &claim_id, &CLAIM_ENDPOINTS],
         )
         .await?;
-    tx.commit().await?;
-    if rows.is_empty() {
+    if claimed.is_empty() {
+        tx.commit().await?;
         return Ok(false);
     }
-    let mut claimed = Vec::with_capacity(rows.len());
+    let mut endpoints = Vec::with_capacity(claimed.len());
+    for row in &claimed {
+        endpoints.push(Endpoint {
+            id: row.try_get("id")?,
+            url: row.try_get("url")?,
+            secret: row.try_get("secret")?,
+            previous_secret: row.try_get("previous_secret")?,
+        });
+    }
+    let ids: Vec<Uuid> = endpoints.iter().map(|e| e.id).collect();
+    let rows = tx
+        .query(sql!("relay/run.sql"), &[&org, &ids, &RUN_LENGTH])
+        .await?;
+    tx.commit().await?;
+    let mut runs: Vec<(Endpoint, Vec<Claimed>)> =
+        endpoints.into_iter().map(|e| (e, Vec::new())).collect();
     for row in &rows {
+        let endpoint_id: Uuid = row.try_get("endpoint_id")?;
         let event_type: String = row.try_get("event_type")?;
         let payload: serde_json::Value = row.try_get("payload")?;
         let created: DateTime<Utc> = row.try_get("event_created_at")?;
@@ -328,37 +403,60 @@ async fn process_org(
             "timestamp": created.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             "data": payload,
         });
-        claimed.push(Claimed {
-            id: row.try_get("id")?,
-            endpoint_id: row.try_get("endpoint_id")?,
-            event_id,
-            attempts: row.try_get("attempts")?,
-            url: row.try_get("url")?,
-            secret: row.try_get("secret")?,
-            previous_secret: row.try_get("previous_secret")?,
-            body: serde_json::to_vec(&body).unwrap_or_default(),
-        });
+        if let Some((_, run)) = runs.iter_mut().find(|(e, _)| e.id == endpoint_id) {
+            run.push(Claimed {
+                id: row.try_get("id")?,
+                event_id,
+                attempts: row.try_get("attempts")?,
+                body: serde_json::to_vec(&body).unwrap_or_default(),
+            });
+        }
     }
-    let attempts = join_all(claimed.iter().map(|c| send(outbound, c))).await;
-    let tx = RelayTx::begin(work, org).await?;
-    for (delivery, attempt) in claimed.iter().zip(attempts) {
-        record(&tx, settings, org, claim_id, delivery, &attempt).await?;
+    let results = join_all(runs.iter().map(|(endpoint, run)| {
+        deliver_run(pool, settings, outbound, org, claim_id, endpoint, run)
+    }))
+    .await;
+    for result in results {
+        result?;
     }
-    tx.commit().await?;
     Ok(true)
 }
 
-async fn send(outbound: &Outbound, delivery: &Claimed) -> Attempt {
+/// Sends one endpoint's run in order, recording each attempt; stops at the first failure
+/// (the rest wait behind it), then releases the endpoint.
+async fn deliver_run(
+    pool: &Pool,
+    settings: &RelaySettings,
+    outbound: &Outbound,
+    org: Uuid,
+    claim_id: Uuid,
+    endpoint: &Endpoint,
+    run: &[Claimed],
+) -> Result<(), RelayError> {
+    for delivery in run {
+        let attempt = send(outbound, endpoint, delivery).await;
+        let held = record(pool, settings, org, claim_id, endpoint, delivery, &attempt).await?;
+        if !held || !attempt.succeeded() {
+            break;
+        }
+    }
+    let tx = RelayTx::begin(pool, org).await?;
+    tx.query(sql!("relay/release.sql"), &[&org, &endpoint.id, &claim_id])
+        .await?;
+    tx.commit().await
+}
+
+async fn send(outbound: &Outbound, endpoint: &Endpoint, delivery: &Claimed) -> Attempt {
     let id = delivery.event_id.to_string();
     let timestamp = Utc::now().timestamp();
-    let mut secrets: Vec<&[u8]> = vec![&delivery.secret];
-    if let Some(previous) = &delivery.previous_secret {
+    let mut secrets: Vec<&[u8]> = vec![&endpoint.secret];
+    if let Some(previous) = &endpoint.previous_secret {
         secrets.push(previous);
     }
     let signature = signing::signature_header(secrets, &id, timestamp, &delivery.body);
     outbound
         .post(
-            &delivery.url,
+            &endpoint.url,
             &[
                 ("webhook-id", id),
                 ("webhook-timestamp", timestamp.to_string()),
@@ -369,15 +467,18 @@ async fn send(outbound: &Outbound, delivery: &Claimed) -> Attempt {
         .await
 }
 
+/// Records an attempt in its own transaction; false when the claim no longer holds the
+/// endpoint (its lease expired and another relay took over).
 async fn record(
-    tx: &RelayTx<'_>,
+    pool: &Pool,
     settings: &RelaySettings,
     org: Uuid,
     claim_id: Uuid,
+    endpoint: &Endpoint,
     delivery: &Claimed,
     attempt: &Attempt,
-) -> Result<(), RelayError> {
-    let attempts = u32::try_from(delivery.attempts).unwrap_or(u32::MAX);
+) -> Result<bool, RelayError> {
+    let attempts = u32::try_from(delivery.attempts).unwrap_or(u32::MAX) + 1;
     let (status, next) = if attempt.succeeded() {
         ("succeeded", None)
     } else if attempts >= settings.max_attempts {
@@ -395,6 +496,8 @@ async fn record(
     let code = attempt.status.map(i32::from);
     let error = attempt.failure.map(|f| f.as_str());
     let latency = i32::try_from(attempt.latency.as_millis()).unwrap_or(i32::MAX);
+    let lease = settings.lease().as_secs_f64();
+    let tx = RelayTx::begin(pool, org).await?;
     let recorded = tx
         .query(
             sql!("relay/record.sql"),
@@ -408,51 +511,44 @@ async fn record(
                 &error,
                 &attempt.snippet,
                 &latency,
+                &lease,
             ],
         )
-        .await;
-    // `query` on an UPDATE without RETURNING yields no rows; errors are what matters.
-    recorded?;
+        .await?;
+    if recorded.is_empty() {
+        tx.commit().await?;
+        return Ok(false);
+    }
     if status == "dead" {
         METRICS.webhook_dead.inc();
         tracing::warn!(delivery_id = %delivery.id, org_id = %org, "webhook delivery is dead");
     }
     if attempt.succeeded() {
-        tx.query(
-            sql!("relay/endpoint_succeeded.sql"),
-            &[&org, &delivery.endpoint_id],
-        )
-        .await?;
-        return Ok(());
+        tx.query(sql!("relay/endpoint_succeeded.sql"), &[&org, &endpoint.id])
+            .await?;
+        tx.commit().await?;
+        return Ok(true);
     }
     let failures = tx
-        .query(
-            sql!("relay/endpoint_failed.sql"),
-            &[&org, &delivery.endpoint_id],
-        )
+        .query(sql!("relay/endpoint_failed.sql"), &[&org, &endpoint.id])
         .await?;
     let failures: i32 = match failures.first() {
         Some(row) => row.try_get(0)?,
-        None => return Ok(()),
+        None => 0,
     };
     if u32::try_from(failures).unwrap_or(0) >= settings.disable_after {
         let disabled = tx
-            .query(
-                sql!("relay/disable_endpoint.sql"),
-                &[&org, &delivery.endpoint_id],
-            )
+            .query(sql!("relay/disable_endpoint.sql"), &[&org, &endpoint.id])
             .await?;
         if !disabled.is_empty() {
-            tx.query(
-                sql!("relay/hold_deliveries.sql"),
-                &[&org, &delivery.endpoint_id],
-            )
-            .await?;
-            tracing::warn!(endpoint_id = %delivery.endpoint_id, org_id = %org, failures,
+            tx.query(sql!("relay/hold_deliveries.sql"), &[&org, &endpoint.id])
+                .await?;
+            tracing::warn!(endpoint_id = %endpoint.id, org_id = %org, failures,
                 "webhook endpoint disabled after consecutive failures");
         }
     }
-    Ok(())
+    tx.commit().await?;
+    Ok(true)
 }
 
 #[cfg(test)]

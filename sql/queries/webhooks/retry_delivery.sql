@@ -7,4 +7,6 @@ set status = 'pending',
     attempts = 0,
     next_attempt_at = case when $4::boolean then now() else 'infinity'::timestamptz end
 where d.org_id = $1 and d.endpoint_id = $2 and d.id = $3
-returning id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at, last_attempt_at, last_status_code, last_error, last_response_snippet, last_latency_ms, succeeded_at, created_at
+returning id, endpoint_id, event_id, event_type, status, attempts,
+       case when status = 'pending' and next_attempt_at < 'infinity'::timestamptz then next_attempt_at end as next_attempt_at,
+       last_attempt_at, last_status_code, last_error, last_response_snippet, last_latency_ms, succeeded_at, created_at

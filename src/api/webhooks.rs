@@ -60,7 +60,9 @@ pub(crate) struct EndpointDto {
     consecutive_failures: i32,
     /// Bumped by every change; also sent as the `ETag` header. Send it back in `If-Match`.
     version: i64,
+    /// When it was created.
     created_at: DateTime<Utc>,
+    /// When it was last changed by a person or key (or disabled by the relay).
     updated_at: DateTime<Utc>,
     /// Who created it.
     created_by: Option<ActorDto>,
@@ -114,7 +116,7 @@ impl From<WithSecret> for EndpointWithSecretDto {
 
 /// A new webhook endpoint.
 #[derive(Debug, Object, Deserialize)]
-#[oai(deny_unknown_fields)]
+#[oai(rename = "CreateWebhookRequest", deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateEndpointRequest {
     /// An absolute `https` (or `http`) URL without credentials or fragment, at most 2000
@@ -129,7 +131,7 @@ pub(crate) struct CreateEndpointRequest {
 
 /// Changes to an endpoint; omitted fields stay.
 #[derive(Debug, Object, Deserialize)]
-#[oai(deny_unknown_fields)]
+#[oai(rename = "UpdateWebhookRequest", deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateEndpointRequest {
     /// A new URL (same rules as at creation).
@@ -150,7 +152,7 @@ pub(crate) struct UpdateEndpointRequest {
 
 /// A secret rotation.
 #[derive(Debug, Object, Deserialize)]
-#[oai(deny_unknown_fields)]
+#[oai(rename = "RotateWebhookSecretRequest", deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RotateSecretRequest {
     /// For how long the replaced secret keeps signing deliveries (each carries both
@@ -164,6 +166,7 @@ pub(crate) struct RotateSecretRequest {
 #[derive(Debug, Object)]
 #[oai(rename = "WebhookEndpointPage")]
 pub(crate) struct EndpointPageDto {
+    /// The endpoints of this page.
     items: Vec<EndpointDto>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     next_cursor: Option<String>,
@@ -213,6 +216,7 @@ pub(crate) struct DeliveryDto {
     event_id: Uuid,
     /// The event's type.
     event_type: String,
+    /// `pending`, `succeeded` or `dead`.
     status: DeliveryStatusDto,
     /// Attempts made (since the last retry request).
     attempts: i32,
@@ -232,6 +236,7 @@ pub(crate) struct DeliveryDto {
     latency_ms: Option<i32>,
     /// When the endpoint accepted it.
     succeeded_at: Option<DateTime<Utc>>,
+    /// When the event was fanned out to this endpoint.
     created_at: DateTime<Utc>,
 }
 
@@ -260,6 +265,7 @@ impl From<WebhookDelivery> for DeliveryDto {
 #[derive(Debug, Object)]
 #[oai(rename = "WebhookDeliveryPage")]
 pub(crate) struct DeliveryPageDto {
+    /// The deliveries of this page.
     items: Vec<DeliveryDto>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     next_cursor: Option<String>,

@@ -38,6 +38,35 @@ async fn fixture_for(app: &TestApp, a_owner: &Member, template: &str) -> Option<
         key.assert_status(201);
         return Some(key.str("/id"));
     }
+    if template.starts_with("/v1/webhooks/{id}") {
+        let endpoint = app
+            .as_user(a_owner)
+            .post("/v1/webhooks")
+            .json(json!({"url": "https://hooks.a.example/in", "event_types": ["*"]}))
+            .send()
+            .await;
+        endpoint.assert_status(201);
+        let id = endpoint.str("/id");
+        // One delivery of one of A's events, as the relay would create it (no relay runs).
+        app.as_user(a_owner)
+            .post("/v1/projects")
+            .json(json!({"name": "A's webhook project"}))
+            .send()
+            .await
+            .assert_status(201);
+        app.db
+            .superuser()
+            .await
+            .execute(
+                "insert into app.webhook_deliveries (org_id, id, endpoint_id, event_id, event_seq, event_type)
+                 select e.org_id, app.uuid_v7(), $1::text::uuid, e.id, e.seq, e.type
+                 from app.events e where e.org_id = $2::text::uuid order by e.seq desc limit 1",
+                &[&id, &a_owner.org_id],
+            )
+            .await
+            .expect("a delivery of A");
+        return Some(id);
+    }
     if template.starts_with("/v1/me/sessions/{id}") {
         let sessions = app.as_user(a_owner).get("/v1/me/sessions").send().await;
         return Some(sessions.str("/items/0/id"));
@@ -170,6 +199,19 @@ async fn another_orgs_objects_answer_like_random_ids_in_every_operation() {
                 fixtures.insert(resource.clone(), id);
             }
             let target = fixtures[&resource].clone();
+            // A second id in the path (a webhook's delivery) is A's too.
+            let delivery: String = if template.contains("{delivery_id}") {
+                superuser
+                    .query_one(
+                        "select id::text from app.webhook_deliveries where endpoint_id = $1::text::uuid",
+                        &[&target],
+                    )
+                    .await
+                    .expect("A's delivery")
+                    .get(0)
+            } else {
+                String::new()
+            };
             for (who, token) in [("owner", &b_owner.token), ("admin key", &b_key.key)] {
                 let before = database_state(&superuser).await;
                 let body = operation["requestBody"]["content"]["application/json"]["schema"]
@@ -178,9 +220,12 @@ async fn another_orgs_objects_answer_like_random_ids_in_every_operation() {
                 let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
                     .expect("an HTTP method");
                 let send = |id: String| {
-                    let mut req = app
-                        .with_bearer(token)
-                        .request(method.clone(), &template.replace("{id}", &id));
+                    let mut req = app.with_bearer(token).request(
+                        method.clone(),
+                        &template
+                            .replace("{id}", &id)
+                            .replace("{delivery_id}", &delivery),
+                    );
                     if let Some(body) = &body {
                         req = req.json(body.clone());
                     }

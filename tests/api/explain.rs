@@ -52,6 +52,27 @@ pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededId
                       ('00000000-0000-7000-8004-' || lpad(to_hex(o * 1000 + k), 12, '0'))::uuid,
                       'Key ' || k, 'member', sha256(('secret-' || k)::bytea)
                from generate_series(1, {orgs}) o, generate_series(1, 5) k;
+             insert into app.event_counters (org_id, last_seq) select id, 10 from app.organizations;
+             insert into app.events (org_id, id, seq, type, subject_id, actor_type, actor_id, payload)
+               select ('00000000-0000-7000-8000-' || lpad(to_hex(o), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8005-' || lpad(to_hex(o * 100 + e), 12, '0'))::uuid,
+                      e, 'project.created',
+                      ('00000000-0000-7000-8003-' || lpad(to_hex(o * 1000 + 1), 12, '0'))::uuid,
+                      'user', ('00000000-0000-7000-8001-' || lpad(to_hex(o * 1000 + 1), 12, '0'))::uuid,
+                      '{{}}'::jsonb
+               from generate_series(1, {orgs}) o, generate_series(1, 10) e;
+             insert into app.webhook_endpoints (org_id, id, url, event_types, secret, last_event_seq)
+               select ('00000000-0000-7000-8000-' || lpad(to_hex(o), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8006-' || lpad(to_hex(o * 10 + k), 12, '0'))::uuid,
+                      'https://hooks.example/' || o, array['*'], decode(repeat('00', 32), 'hex'), 10
+               from generate_series(1, {orgs}) o, generate_series(1, 2) k;
+             insert into app.webhook_deliveries (org_id, id, endpoint_id, event_id, event_seq, event_type, status)
+               select ('00000000-0000-7000-8000-' || lpad(to_hex(o), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8007-' || lpad(to_hex(o * 1000 + k * 100 + e), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8006-' || lpad(to_hex(o * 10 + k), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8005-' || lpad(to_hex(o * 100 + e), 12, '0'))::uuid,
+                      e, 'project.created', case when e <= 8 then 'succeeded' else 'pending' end
+               from generate_series(1, {orgs}) o, generate_series(1, 2) k, generate_series(1, 10) e;
              analyze;"
         ))
         .await
@@ -70,6 +91,20 @@ pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededId
 /// `secret-1`).
 pub(crate) fn seeded_api_key() -> uuid::Uuid {
     uuid::Uuid::parse_str(&format!("00000000-0000-7000-8004-{:012x}", 42 * 1000 + 1)).expect("uuid")
+}
+
+/// Webhook endpoint 1 of the organization [`seed`] returns.
+pub(crate) fn seeded_webhook() -> uuid::Uuid {
+    uuid::Uuid::parse_str(&format!("00000000-0000-7000-8006-{:012x}", 42 * 10 + 1)).expect("uuid")
+}
+
+/// A pending delivery (event 9) of [`seeded_webhook`].
+pub(crate) fn seeded_delivery() -> uuid::Uuid {
+    uuid::Uuid::parse_str(&format!(
+        "00000000-0000-7000-8007-{:012x}",
+        42 * 1000 + 100 + 9
+    ))
+    .expect("uuid")
 }
 
 /// Nodes of a JSON plan, depth first.
@@ -185,6 +220,17 @@ pub(crate) struct Bindings {
     after_name: Option<String>,
     api_key: uuid::Uuid,
     no_time: Option<chrono::DateTime<chrono::Utc>>,
+    webhook: uuid::Uuid,
+    webhooks: Vec<uuid::Uuid>,
+    delivery: uuid::Uuid,
+    url: &'static str,
+    event_types: Vec<String>,
+    no_types: Option<Vec<String>>,
+    no_bool: Option<bool>,
+    seq: i64,
+    no_i32: Option<i32>,
+    latency: i32,
+    limit_i32: i32,
 }
 
 impl Bindings {
@@ -212,6 +258,17 @@ impl Bindings {
             after_name: Some("project 7".to_owned()),
             api_key: seeded_api_key(),
             no_time: None,
+            webhook: seeded_webhook(),
+            webhooks: vec![seeded_webhook()],
+            delivery: seeded_delivery(),
+            url: "https://hooks.example/x",
+            event_types: vec!["*".to_owned()],
+            no_types: None,
+            no_bool: None,
+            seq: 10,
+            no_i32: None,
+            latency: 12,
+            limit_i32: 100,
         }
     }
 
@@ -240,6 +297,13 @@ impl Bindings {
             after_name,
             api_key,
             no_time,
+            webhook,
+            delivery,
+            url,
+            event_types,
+            no_types,
+            no_bool,
+            seq,
             ..
         } = self;
         vec![
@@ -312,6 +376,71 @@ impl Bindings {
                 vec![org, project, name, role, hash, no_time],
             ),
             ("api_keys/revoke.sql", vec![org, api_key]),
+            (
+                "webhooks/insert.sql",
+                vec![org, project, url, event_types, name, hash, seq],
+            ),
+            ("webhooks/get.sql", vec![org, webhook]),
+            ("webhooks/get_for_update.sql", vec![org, webhook]),
+            ("webhooks/list.sql", vec![org, missing, limit]),
+            (
+                "webhooks/update.sql",
+                vec![org, webhook, no_text, no_types, no_text, no_bool, seq],
+            ),
+            ("webhooks/park_deliveries.sql", vec![org, webhook, yes]),
+            ("webhooks/delete.sql", vec![org, webhook]),
+            (
+                "webhooks/rotate_secret.sql",
+                vec![org, webhook, hash, no_time],
+            ),
+            (
+                "webhooks/list_deliveries.sql",
+                vec![org, webhook, no_text, missing, limit],
+            ),
+            (
+                "webhooks/retry_delivery.sql",
+                vec![org, webhook, delivery, yes],
+            ),
+            ("webhooks/newest_event_seq.sql", vec![org]),
+        ]
+    }
+
+    /// The relay's queries, run as tenantry_relay in the organization it entered.
+    pub(crate) fn relay_cases(&self) -> Vec<(&'static str, Vec<&(dyn ToSql + Sync)>)> {
+        let org = &self.ids.0;
+        let Self {
+            limit,
+            secs,
+            webhook,
+            webhooks,
+            delivery,
+            status,
+            no_time,
+            no_i32,
+            no_text,
+            latency,
+            limit_i32,
+            ..
+        } = self;
+        vec![
+            ("relay/enter.sql", vec![org]),
+            ("relay/fan_out.sql", vec![org, limit]),
+            ("relay/claim.sql", vec![org, secs, webhook, limit]),
+            ("relay/run.sql", vec![org, webhooks, limit]),
+            (
+                "relay/record.sql",
+                vec![
+                    org, delivery, webhook, status, no_time, no_i32, no_text, no_text, latency,
+                    secs,
+                ],
+            ),
+            ("relay/release.sql", vec![org, webhook, webhook]),
+            ("relay/endpoint_succeeded.sql", vec![org, webhook]),
+            ("relay/endpoint_failed.sql", vec![org, webhook]),
+            ("relay/disable_endpoint.sql", vec![org, webhook]),
+            ("relay/hold_deliveries.sql", vec![org, webhook]),
+            ("relay/due_orgs.sql", vec![limit_i32]),
+            ("relay/backlog.sql", vec![]),
         ]
     }
 }
@@ -367,8 +496,20 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
     let (org, user, session, _) = ids;
     let bindings = Bindings::new(ids);
     let cases = bindings.cases();
+    let relay_cases = bindings.relay_cases();
 
     let mut problems = Vec::new();
+    // The relay's queries, as the relay runs them: tenantry_relay, in one organization.
+    client
+        .batch_execute("begin; set local role tenantry_relay;")
+        .await
+        .expect("begin");
+    client
+        .query_one("select app.relay_enter($1)", &[&org])
+        .await
+        .expect("the relay's context");
+    problems.extend(explain_problems(&client, &relay_cases).await);
+    client.batch_execute("rollback").await.expect("rollback");
     client
         .batch_execute("begin; set local role tenantry_app;")
         .await
@@ -377,7 +518,29 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
         .query_one("select app.enter($1, $2, $3)", &[&org, &user, &session])
         .await
         .expect("a tenant context");
-    for (file, params) in &cases {
+    problems.extend(explain_problems(&client, &cases).await);
+    client.batch_execute("rollback").await.expect("rollback");
+    let mut all_cases = cases;
+    all_cases.extend(relay_cases);
+    assert_every_query_is_covered(&all_cases);
+    assert!(
+        problems.is_empty(),
+        "plans that do not scale:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Statements whose CTEs write more than one table (an INSERT of rows read from others, with
+/// UPDATEs): their scans are checked, not the write's shape.
+const MULTI_WRITES: &[&str] = &["relay/fan_out.sql", "relay/claim.sql", "relay/record.sql"];
+
+/// What is wrong with the plans of `cases`, in the context `client` has entered.
+async fn explain_problems(
+    client: &tokio_postgres::Client,
+    cases: &[(&str, Vec<&(dyn ToSql + Sync)>)],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (file, params) in cases {
         let sql = query_text(file);
         let explained = client
             .query_one(&format!("explain (format json) {sql}"), params)
@@ -386,7 +549,9 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
         let plan: Value = explained.get(0);
         let mut all = Vec::new();
         nodes(&plan[0]["Plan"], &mut all);
-        problems.extend(write_problems(file, &all));
+        if !MULTI_WRITES.contains(file) {
+            problems.extend(write_problems(file, &all));
+        }
         for node in &all {
             let kind = node["Node Type"].as_str().unwrap_or_default();
             let relation = node["Relation Name"].as_str().unwrap_or_default();
@@ -407,11 +572,5 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
             }
         }
     }
-    client.batch_execute("rollback").await.expect("rollback");
-    assert_every_query_is_covered(&cases);
-    assert!(
-        problems.is_empty(),
-        "plans that do not scale:\n{}",
-        problems.join("\n")
-    );
+    problems
 }

@@ -79,6 +79,19 @@ const FIELDS: &[(Place, Rule)] = &[
     (Place::Param("listProjects", "cursor"), ok::<Cursor>),
     (Place::Param("listUsers", "cursor"), ok::<Cursor>),
     (Place::Param("listApiKeys", "cursor"), ok::<Cursor>),
+    (Place::Param("listWebhooks", "cursor"), ok::<Cursor>),
+    (
+        Place::Param("listWebhookDeliveries", "cursor"),
+        ok::<Cursor>,
+    ),
+    (
+        Place::Body("CreateWebhookRequest", "description"),
+        ok::<Description>,
+    ),
+    (
+        Place::Body("UpdateWebhookRequest", "description"),
+        ok::<Description>,
+    ),
     (
         Place::Param("createProject", "Idempotency-Key"),
         ok::<IdempotencyKey>,

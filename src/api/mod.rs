@@ -6,6 +6,7 @@ mod auth;
 pub mod body;
 mod conditional;
 pub mod envelope;
+mod events;
 mod headers;
 mod me;
 mod middleware;
@@ -41,6 +42,8 @@ enum ApiTags {
     Projects,
     /// API keys: machine access to the organization, without a person's password.
     ApiKeys,
+    /// The organization's events: every change, in commit order (audit log and outbox).
+    Events,
     /// Health and readiness probes for load balancers and orchestrators.
     Ops,
 }
@@ -65,6 +68,7 @@ apis!(
     users::UsersApi,
     projects::ProjectsApi,
     api_keys::ApiKeysApi,
+    events::EventsApi,
     ops::OpsApi,
 );
 

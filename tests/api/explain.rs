@@ -19,8 +19,8 @@ const ORGS: i64 = 1000;
 /// The ids (org, user, session, project) of one seeded organization.
 pub(crate) type SeededIds = (uuid::Uuid, uuid::Uuid, uuid::Uuid, uuid::Uuid);
 
-/// Seeds `orgs` (at least 42) organizations of 20 users, 20 sessions, 40 projects, 20
-/// idempotency keys and 5 API keys each (key k's secret hashes as SHA-256 of `secret-<k>`),
+/// Seeds `orgs` (at least 42) organizations of 20 users, 20 sessions, 40 projects (and their
+/// 40 events), 20 idempotency keys and 5 API keys each (key k's secret hashes as SHA-256 of `secret-<k>`),
 /// and returns the ids of one of them.
 pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededIds {
     client
@@ -52,6 +52,13 @@ pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededId
                       ('00000000-0000-7000-8004-' || lpad(to_hex(o * 1000 + k), 12, '0'))::uuid,
                       'Key ' || k, 'member', sha256(('secret-' || k)::bytea)
                from generate_series(1, {orgs}) o, generate_series(1, 5) k;
+             insert into app.events (org_id, id, seq, type, subject_id, actor_type, actor_id, payload)
+               select p.org_id, ('00000000-0000-7000-8005-' || substr(p.id::text, 25))::uuid,
+                      row_number() over (partition by p.org_id order by p.id),
+                      'project.created', p.id, 'user', p.owner_id, '{{}}'::jsonb
+               from app.projects p;
+             insert into app.event_counters (org_id, last_seq)
+               select org_id, max(seq) from app.events group by org_id;
              analyze;"
         ))
         .await
@@ -185,6 +192,10 @@ pub(crate) struct Bindings {
     after_name: Option<String>,
     api_key: uuid::Uuid,
     no_time: Option<chrono::DateTime<chrono::Utc>>,
+    no_types: Option<Vec<String>>,
+    types: Option<Vec<String>>,
+    event_type: &'static str,
+    after_seq: Option<i64>,
 }
 
 impl Bindings {
@@ -212,6 +223,13 @@ impl Bindings {
             after_name: Some("project 7".to_owned()),
             api_key: seeded_api_key(),
             no_time: None,
+            no_types: None,
+            types: Some(vec![
+                "project.created".to_owned(),
+                "project.updated".to_owned(),
+            ]),
+            event_type: "project.updated",
+            after_seq: Some(10),
         }
     }
 
@@ -240,6 +258,10 @@ impl Bindings {
             after_name,
             api_key,
             no_time,
+            no_types,
+            types,
+            event_type,
+            after_seq,
             ..
         } = self;
         vec![
@@ -312,6 +334,22 @@ impl Bindings {
                 vec![org, project, name, role, hash, no_time],
             ),
             ("api_keys/revoke.sql", vec![org, api_key]),
+            (
+                "events/emit.sql",
+                vec![org, api_key, event_type, project, key, body],
+            ),
+            (
+                "events/list.sql",
+                vec![
+                    org, no_types, missing, missing, no_time, no_time, none_i64, limit,
+                ],
+            ),
+            (
+                "events/list.sql",
+                vec![
+                    org, types, project, user, no_time, no_time, after_seq, limit,
+                ],
+            ),
         ]
     }
 }

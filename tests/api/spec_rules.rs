@@ -79,6 +79,7 @@ const FIELDS: &[(Place, Rule)] = &[
     (Place::Param("listProjects", "cursor"), ok::<Cursor>),
     (Place::Param("listUsers", "cursor"), ok::<Cursor>),
     (Place::Param("listApiKeys", "cursor"), ok::<Cursor>),
+    (Place::Param("listEvents", "cursor"), ok::<Cursor>),
     (
         Place::Param("createProject", "Idempotency-Key"),
         ok::<IdempotencyKey>,

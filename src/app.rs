@@ -62,7 +62,8 @@ pub async fn distribute(settings: &Settings) -> Result<db::Distribution, RunErro
     Ok(db::distribute(config).await?)
 }
 
-/// `tenantry purge`: deletes rows removed longer ago than the retention period.
+/// `tenantry purge`: deletes rows removed longer ago than the retention period, and events
+/// older than the event retention period.
 pub async fn purge(settings: &Settings) -> Result<Vec<(String, i64)>, RunError> {
     let config = settings.migration_database_url();
     db::wait_until_reachable(config, settings.db_startup_timeout()).await?;
@@ -70,7 +71,11 @@ pub async fn purge(settings: &Settings) -> Result<Vec<(String, i64)>, RunError> 
     for (kind, count) in &purged {
         tracing::info!(kind = %kind, purged = count, retention_days = settings.retention_days, "purged");
     }
-    Ok(purged)
+    let events = db::purge_events(config, settings.event_retention_days).await?;
+    for (kind, count) in &events {
+        tracing::info!(kind = %kind, purged = count, event_retention_days = settings.event_retention_days, "purged");
+    }
+    Ok(purged.into_iter().chain(events).collect())
 }
 
 /// Everything `serve` does before it binds: database, migrations, self-check, state.

@@ -236,6 +236,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
 
+    /// How many days events (the audit log and outbox, `GET /v1/events`) are kept before
+    /// `tenantry purge` deletes them; consumers must read them within this period.
+    #[arg(long, env = "TENANTRY_EVENT_RETENTION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub event_retention_days: u32,
+
     /// Largest accepted request body, in bytes (larger bodies get 413).
     #[arg(long, env = "TENANTRY_BODY_LIMIT_BYTES", default_value_t = 65_536,
           value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]

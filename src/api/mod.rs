@@ -6,6 +6,7 @@ mod auth;
 pub mod body;
 mod conditional;
 pub mod envelope;
+mod events;
 mod headers;
 mod me;
 mod middleware;
@@ -45,6 +46,8 @@ enum ApiTags {
     /// Webhooks: the organization's events POSTed to its endpoints, signed per Standard
     /// Webhooks.
     Webhooks,
+    /// The organization's events: every change, in commit order (audit log and outbox).
+    Events,
     /// Health and readiness probes for load balancers and orchestrators.
     Ops,
 }
@@ -70,6 +73,7 @@ apis!(
     projects::ProjectsApi,
     api_keys::ApiKeysApi,
     webhooks::WebhooksApi,
+    events::EventsApi,
     ops::OpsApi,
 );
 

@@ -1,10 +1,10 @@
 //! Sign-up and log-in.
 
 use super::sessions::{self, ClientInfo, Issued};
-use super::{AppState, retrying};
+use super::{AppState, events, retrying};
 use crate::auth::Principal;
 use crate::domain::{
-    DisplayName, Email, OrgId, OrgName, OrgSlug, Password, Role, SessionId, UserId,
+    DisplayName, Email, EventType, OrgId, OrgName, OrgSlug, Password, Role, SessionId, UserId,
 };
 use crate::domain::{Organization, User};
 use crate::error::AppError;
@@ -54,6 +54,7 @@ pub(crate) async fn signup(
         .await?;
         let user = users::insert(&mut tx, owner).await?;
         let session = sessions::open(&mut tx, state, principal_ref, client).await?;
+        events::record(&mut tx, EventType::UserCreated, &user);
         tx.commit().await?;
         Ok((org, user, session))
     })

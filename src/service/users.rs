@@ -197,7 +197,8 @@ pub(crate) async fn update(
                 .person()
                 .filter(|person| person.user_id == target.id)
                 .map(|person| person.session_id);
-            sessions::revoke_all(&mut tx, target.id, keep).await?;
+            let ended = sessions::revoke_all(&mut tx, target.id, keep).await?;
+            super::sessions::record_revoked(&mut tx, &ended);
         }
         // A change of role is its own event: a consumer watching roles need not diff users.
         // A change of role and other fields in one request is both.
@@ -343,8 +344,9 @@ pub(crate) async fn delete(
                 AppError::NotFound
             })?;
         // A removed user's sessions end at once (they would fail the session check anyway).
-        sessions::revoke_all(&mut tx, id, None).await?;
+        let ended = sessions::revoke_all(&mut tx, id, None).await?;
         events::record(&mut tx, EventType::UserDeleted, &removed);
+        super::sessions::record_revoked(&mut tx, &ended);
         tx.commit().await
     })
     .await

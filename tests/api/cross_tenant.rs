@@ -262,3 +262,66 @@ async fn another_orgs_objects_answer_like_random_ids_in_every_operation() {
     );
     println!("{} operations that take an id covered", covered.len());
 }
+
+/// `GET /v1/events` has no id in its path: its filters are the way to name another
+/// organization's objects. Organization B's owner and admin key, filtering on A's project, A's
+/// owner, or nothing at all, list only B's own events; A's cursor is refused.
+#[tokio::test]
+async fn another_orgs_events_are_never_listed() {
+    let app = TestApp::spawn().await;
+    let a_owner = app.signup("org-a").await;
+    let b_owner = app.signup("org-b").await;
+    let b_key = app.create_key(&b_owner, "admin").await;
+    let project = app
+        .as_user(&a_owner)
+        .post("/v1/projects")
+        .json(json!({"name": "A's secret project"}))
+        .send()
+        .await;
+    project.assert_status(201);
+    let a_project = project.str("/id");
+    app.as_user(&a_owner)
+        .delete(&format!("/v1/projects/{a_project}"))
+        .send()
+        .await
+        .assert_status(204);
+    let a_page = app.as_user(&a_owner).get("/v1/events?limit=1").send().await;
+    a_page.assert_status(200);
+    let a_cursor = a_page.str("/next_cursor");
+    let b_events = app.as_user(&b_owner).get("/v1/events").send().await;
+    b_events.assert_status(200);
+    let b_ids: BTreeSet<String> = b_events.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert!(!b_ids.is_empty(), "premise: B has events of its own");
+
+    for (who, token) in [("owner", &b_owner.token), ("admin key", &b_key.key)] {
+        for query in [
+            String::new(),
+            format!("?subject_id={a_project}"),
+            format!("?actor_id={}", a_owner.user_id),
+            "?type=project.created&type=project.deleted".to_owned(),
+        ] {
+            let resp = app
+                .with_bearer(token)
+                .get(&format!("/v1/events{query}"))
+                .send()
+                .await;
+            resp.assert_status(200);
+            for event in resp.body["items"].as_array().expect("items") {
+                assert!(
+                    b_ids.contains(event["id"].as_str().expect("id")),
+                    "B's {who} listed {event} with {query:?}"
+                );
+            }
+        }
+        app.with_bearer(token)
+            .get(&format!("/v1/events?cursor={a_cursor}&limit=1"))
+            .send()
+            .await
+            .assert_error(400, "INVALID_CURSOR");
+    }
+}

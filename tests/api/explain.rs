@@ -19,8 +19,8 @@ const ORGS: i64 = 1000;
 /// The ids (org, user, session, project) of one seeded organization.
 pub(crate) type SeededIds = (uuid::Uuid, uuid::Uuid, uuid::Uuid, uuid::Uuid);
 
-/// Seeds `orgs` (at least 42) organizations of 20 users, 20 sessions, 40 projects, 20
-/// idempotency keys and 5 API keys each (key k's secret hashes as SHA-256 of `secret-<k>`),
+/// Seeds `orgs` (at least 42) organizations of 20 users, 20 sessions, 40 projects (and their
+/// 40 events), 20 idempotency keys and 5 API keys each (key k's secret hashes as SHA-256 of `secret-<k>`),
 /// and returns the ids of one of them.
 pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededIds {
     client
@@ -52,15 +52,13 @@ pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededId
                       ('00000000-0000-7000-8004-' || lpad(to_hex(o * 1000 + k), 12, '0'))::uuid,
                       'Key ' || k, 'member', sha256(('secret-' || k)::bytea)
                from generate_series(1, {orgs}) o, generate_series(1, 5) k;
-             insert into app.event_counters (org_id, last_seq) select id, 10 from app.organizations;
              insert into app.events (org_id, id, seq, type, subject_id, actor_type, actor_id, payload)
-               select ('00000000-0000-7000-8000-' || lpad(to_hex(o), 12, '0'))::uuid,
-                      ('00000000-0000-7000-8005-' || lpad(to_hex(o * 100 + e), 12, '0'))::uuid,
-                      e, 'project.created',
-                      ('00000000-0000-7000-8003-' || lpad(to_hex(o * 1000 + 1), 12, '0'))::uuid,
-                      'user', ('00000000-0000-7000-8001-' || lpad(to_hex(o * 1000 + 1), 12, '0'))::uuid,
-                      '{{}}'::jsonb
-               from generate_series(1, {orgs}) o, generate_series(1, 10) e;
+               select p.org_id, ('00000000-0000-7000-8005-' || substr(p.id::text, 25))::uuid,
+                      row_number() over (partition by p.org_id order by p.id),
+                      'project.created', p.id, 'user', p.owner_id, '{{}}'::jsonb
+               from app.projects p;
+             insert into app.event_counters (org_id, last_seq)
+               select org_id, max(seq) from app.events group by org_id;
              insert into app.webhook_endpoints (org_id, id, url, event_types, secret, last_event_seq)
                select ('00000000-0000-7000-8000-' || lpad(to_hex(o), 12, '0'))::uuid,
                       ('00000000-0000-7000-8006-' || lpad(to_hex(o * 10 + k), 12, '0'))::uuid,
@@ -70,7 +68,7 @@ pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededId
                select ('00000000-0000-7000-8000-' || lpad(to_hex(o), 12, '0'))::uuid,
                       ('00000000-0000-7000-8007-' || lpad(to_hex(o * 1000 + k * 100 + e), 12, '0'))::uuid,
                       ('00000000-0000-7000-8006-' || lpad(to_hex(o * 10 + k), 12, '0'))::uuid,
-                      ('00000000-0000-7000-8005-' || lpad(to_hex(o * 100 + e), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8005-' || lpad(to_hex(o * 1000 + e), 12, '0'))::uuid,
                       e, 'project.created', case when e <= 8 then 'succeeded' else 'pending' end
                from generate_series(1, {orgs}) o, generate_series(1, 2) k, generate_series(1, 10) e;
              analyze;"
@@ -220,12 +218,15 @@ pub(crate) struct Bindings {
     after_name: Option<String>,
     api_key: uuid::Uuid,
     no_time: Option<chrono::DateTime<chrono::Utc>>,
+    no_types: Option<Vec<String>>,
+    types: Option<Vec<String>>,
+    event_type: &'static str,
+    after_seq: Option<i64>,
     webhook: uuid::Uuid,
     webhooks: Vec<uuid::Uuid>,
     delivery: uuid::Uuid,
     url: &'static str,
     event_types: Vec<String>,
-    no_types: Option<Vec<String>>,
     no_bool: Option<bool>,
     seq: i64,
     no_i32: Option<i32>,
@@ -258,12 +259,18 @@ impl Bindings {
             after_name: Some("project 7".to_owned()),
             api_key: seeded_api_key(),
             no_time: None,
+            no_types: None,
+            types: Some(vec![
+                "project.created".to_owned(),
+                "project.updated".to_owned(),
+            ]),
+            event_type: "project.updated",
+            after_seq: Some(10),
             webhook: seeded_webhook(),
             webhooks: vec![seeded_webhook()],
             delivery: seeded_delivery(),
             url: "https://hooks.example/x",
             event_types: vec!["*".to_owned()],
-            no_types: None,
             no_bool: None,
             seq: 10,
             no_i32: None,
@@ -297,11 +304,14 @@ impl Bindings {
             after_name,
             api_key,
             no_time,
+            no_types,
+            types,
+            event_type,
+            after_seq,
             webhook,
             delivery,
             url,
             event_types,
-            no_types,
             no_bool,
             seq,
             ..
@@ -402,6 +412,22 @@ impl Bindings {
                 vec![org, webhook, delivery, yes],
             ),
             ("webhooks/newest_event_seq.sql", vec![org]),
+            (
+                "events/emit.sql",
+                vec![org, api_key, event_type, project, key, body],
+            ),
+            (
+                "events/list.sql",
+                vec![
+                    org, no_types, missing, missing, no_time, no_time, none_i64, limit,
+                ],
+            ),
+            (
+                "events/list.sql",
+                vec![
+                    org, types, project, user, no_time, no_time, after_seq, limit,
+                ],
+            ),
         ]
     }
 

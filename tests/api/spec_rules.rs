@@ -92,6 +92,7 @@ const FIELDS: &[(Place, Rule)] = &[
         Place::Body("UpdateWebhookRequest", "description"),
         ok::<Description>,
     ),
+    (Place::Param("listEvents", "cursor"), ok::<Cursor>),
     (
         Place::Param("createProject", "Idempotency-Key"),
         ok::<IdempotencyKey>,

@@ -369,6 +369,9 @@ $$;
 grant create on schema app to tenantry_relay_scan;
 alter function app.webhook_due_orgs(integer) owner to tenantry_relay_scan;
 alter function app.webhook_backlog() owner to tenantry_relay_scan;
+-- The notification trigger runs as a role that cannot bypass RLS, like every SECURITY DEFINER
+-- function of the schema (it reads nothing but the new row).
+alter function app.notify_webhook_work() owner to tenantry_relay_scan;
 revoke create on schema app from tenantry_relay_scan;
 do $$
 begin

@@ -130,15 +130,16 @@ create or replace function app.purge_events(p_before timestamptz)
     set search_path = pg_catalog, pg_temp
     as $$
 declare
+    n_deliveries bigint;
     n bigint;
 begin
     delete from app.webhook_deliveries d where d.created_at < p_before;
-    get diagnostics n = row_count;
-    return query select 'webhook_deliveries'::text, n;
+    get diagnostics n_deliveries = row_count;
 
     delete from app.events e where e.created_at < p_before;
     get diagnostics n = row_count;
     return query select 'events'::text, n;
+    return query select 'webhook_deliveries'::text, n_deliveries;
 end
 $$;
 

@@ -101,7 +101,8 @@ reset role;
 update app.events set created_at = now() - interval '10 days'
  where id = 'aaaaaaaa-0000-7000-8000-0000000000e1';
 select results_eq($$select kind, purged from app.purge_events(now() - interval '1 day')$$,
-    $$values ('events'::text, 1::bigint)$$, 'purge_events deletes the old event only');
+    $$values ('events'::text, 1::bigint), ('webhook_deliveries'::text, 0::bigint)$$,
+    'purge_events deletes the old event only');
 select results_eq($$select id from app.events order by id$$,
     $$values ('aaaaaaaa-0000-7000-8000-0000000000e2'::uuid), ('bbbbbbbb-0000-7000-8000-0000000000e1'::uuid)$$,
     'the recent events stay');

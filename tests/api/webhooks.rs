@@ -777,7 +777,7 @@ async fn emit_events(app: &TestApp, owner: &Member, count: i32) -> Vec<String> {
         .expect("events written");
     client
         .query(
-            "select id::text from app.events where org_id = $1::text::uuid order by seq",
+            "select id::text from app.events where org_id = $1::text::uuid and payload ? 'n' order by seq",
             &[&owner.org_id],
         )
         .await

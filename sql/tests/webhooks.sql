@@ -6,7 +6,7 @@
 -- Seed: fixtures/seed.psql (A: A1 owner, A2 member; B: B1 admin, B2 owner), plus one endpoint
 -- per organization (EA ...e1 for A, EB ...e1 for B), one event each and a delivery of it.
 begin;
-select plan(17);
+select plan(18);
 \ir fixtures/seed.psql
 
 insert into app.webhook_endpoints (org_id, id, url, event_types, secret) values
@@ -104,6 +104,18 @@ select is(array(select o from app.webhook_due_orgs(10) o order by 1),
     'webhook_due_orgs (called by the relay) names the organizations with due deliveries');
 select is((select pending from app.webhook_backlog()), 2::bigint,
     'webhook_backlog counts the pending deliveries');
+
+------------------------------------------------------------------------------------------------
+-- 4. Retention: deliveries older than the period go with `tenantry purge`.
+------------------------------------------------------------------------------------------------
+reset role;
+alter table app.webhook_deliveries disable trigger stamp_delivery;
+update app.webhook_deliveries set created_at = now() - interval '10 days'
+ where id = 'aaaaaaaa-0000-7000-8000-0000000000d1';
+alter table app.webhook_deliveries enable trigger stamp_delivery;
+select results_eq($$select kind, purged from app.purge_events(now() - interval '1 day')$$,
+    $$values ('events'::text, 0::bigint), ('webhook_deliveries'::text, 1::bigint)$$,
+    'purge_events deletes the old delivery only');
 
 select * from finish();
 rollback;

@@ -296,12 +296,15 @@ impl RelayTx {
             client: Some(client),
         };
         let c = tx.client()?;
-        // Each statement is its own message (Citus forwards a multi-statement string whole).
-        c.batch_execute("BEGIN").await?;
-        c.batch_execute("SET LOCAL ROLE tenantry_relay").await?;
-        c.batch_execute("SET LOCAL citus.propagate_set_commands = 'local'")
-            .await?;
-        c.query(sql!("relay/enter.sql").text(), &[&org]).await?;
+        let enter: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&org];
+        // Each statement is its own message (Citus forwards a multi-statement string whole),
+        // pipelined: polled together, they are sent in order in one round trip.
+        futures_util::try_join!(
+            c.batch_execute("BEGIN"),
+            c.batch_execute("SET LOCAL ROLE tenantry_relay"),
+            c.batch_execute("SET LOCAL citus.propagate_set_commands = 'local'"),
+            c.query(sql!("relay/enter.sql").text(), &enter),
+        )?;
         Ok(tx)
     }
 
@@ -321,9 +324,13 @@ impl RelayTx {
 
     async fn commit(mut self) -> Result<(), RelayError> {
         self.client()?.batch_execute("COMMIT").await?;
-        // Committed: the connection is clean and goes back to the pool.
-        drop(self.client.take());
+        self.finish();
         Ok(())
+    }
+
+    /// Committed: the connection is clean and goes back to the pool.
+    fn finish(&mut self) {
+        drop(self.client.take());
     }
 }
 
@@ -497,7 +504,7 @@ async fn record(
     let error = attempt.failure.map(|f| f.as_str());
     let latency = i32::try_from(attempt.latency.as_millis()).unwrap_or(i32::MAX);
     let lease = settings.lease().as_secs_f64();
-    let tx = RelayTx::begin(pool, org).await?;
+    let mut tx = RelayTx::begin(pool, org).await?;
     let recorded = tx
         .query(
             sql!("relay/record.sql"),
@@ -524,9 +531,14 @@ async fn record(
         tracing::warn!(delivery_id = %delivery.id, org_id = %org, "webhook delivery is dead");
     }
     if attempt.succeeded() {
-        tx.query(sql!("relay/endpoint_succeeded.sql"), &[&org, &endpoint.id])
-            .await?;
-        tx.commit().await?;
+        // The failure count restarts and the transaction commits in the same round trip.
+        let c = tx.client()?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&org, &endpoint.id];
+        futures_util::try_join!(
+            c.query(sql!("relay/endpoint_succeeded.sql").text(), &params),
+            c.batch_execute("COMMIT"),
+        )?;
+        tx.finish();
         return Ok(true);
     }
     let failures = tx

@@ -26,6 +26,7 @@ declare
     s record;
     v_role text;
     v_retired bytea[];
+    v_clock timestamptz;
 begin
     select x.user_id, x.current_hashes, x.retired_hashes, x.last_retired, x.rotated_at,
            x.expires_at, x.revoked_at
@@ -43,6 +44,10 @@ begin
         return query select 'invalid'::text, null::uuid, null::text, null::timestamptz;
         return;
     end if;
+    -- The clock is read once the row lock is held (after any rotation this call waited for),
+    -- and into a variable: Citus refuses volatile functions inside an UPDATE of a distributed
+    -- table.
+    v_clock := clock_timestamp();
 
     if p_presented = any (s.current_hashes) then
         v_retired := (s.retired_hashes || p_presented)[greatest(1, cardinality(s.retired_hashes) - 62):];
@@ -50,14 +55,14 @@ begin
            set current_hashes = array[p_next],
                retired_hashes = v_retired,
                last_retired = p_presented,
-               rotated_at = clock_timestamp(),
+               rotated_at = v_clock,
                last_used_at = now()
          where x.org_id = p_org_id and x.id = p_session_id;
         return query select 'rotated'::text, s.user_id, v_role, s.expires_at;
     -- The grace window is measured on the clock, not from this transaction's start: a refresh
     -- that began before the rotation it waited for must not see itself inside a window of 0.
     elsif p_grace > interval '0' and p_presented = s.last_retired
-          and s.rotated_at > clock_timestamp() - p_grace then
+          and s.rotated_at > v_clock - p_grace then
         if p_next = any (s.current_hashes) then
             -- The same successor again: the caller hands out the token already current.
             update app.sessions x set last_used_at = now()

@@ -6,19 +6,20 @@
 //! query that Citus routes to one shard:
 //! 1. fan-out: each enabled endpoint's new events (after its cursor, in commit order) become
 //!    deliveries (`relay/fan_out.sql`);
-//! 2. claim: for each endpoint, its oldest pending delivery if due, leased for the attempt
-//!    timeout plus a margin (`FOR UPDATE SKIP LOCKED` within the organization; no
-//!    cross-organization lock);
-//! 3. send, concurrently across endpoints, signed per Standard Webhooks; the event's id is
-//!    the `webhook-id` of every attempt;
-//! 4. record the outcome if the claim still holds: succeeded, or pending again after an
-//!    exponential backoff with jitter, or dead after the last attempt; count the endpoint's
-//!    consecutive failures and disable it past the limit.
+//! 2. claim: endpoints whose oldest pending delivery is due, locked with `FOR UPDATE SKIP
+//!    LOCKED` within the organization (no cross-organization lock) and leased to this relay
+//!    (`relay/claim.sql`), with the next deliveries of each, in commit order (`relay/run.sql`);
+//! 3. send each endpoint's run in order (endpoints concurrently), signed per Standard
+//!    Webhooks; the event's id is the `webhook-id` of every attempt;
+//! 4. record each attempt at once, if the lease still holds (renewing it): succeeded, or
+//!    pending again after an exponential backoff with jitter (the run stops there: later
+//!    deliveries wait behind it), or dead after the last attempt; count the endpoint's
+//!    consecutive failures and disable it past the limit; then release the endpoint.
 //!
-//! A relay killed mid-batch leaves leased deliveries; their lease expires and any relay sends
-//! them again, with the same `webhook-id` (at least once). Any number of relays may run: the
-//! claim skips what another holds, and an endpoint's later deliveries wait for its head, so
-//! each endpoint receives its events in commit order.
+//! A relay killed mid-run leaves its endpoints leased; the lease expires (the attempt timeout
+//! plus a margin) and any relay resends what was in flight, with the same `webhook-id` (at
+//! least once). Any number of relays may run: one delivers to an endpoint at a time, so each
+//! endpoint receives its events in commit order.
 //!
 //! Which organizations have work comes from `LISTEN tenantry_webhooks` (a delivery or an
 //! event notifies its organization's id) and, as a fallback, from polling

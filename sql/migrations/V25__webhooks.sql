@@ -143,13 +143,15 @@ grant select (org_id, id, url, event_types, description, disabled_reason, disabl
               previous_secret_expires_at, consecutive_failures, last_event_seq, version,
               created_at, updated_at, created_by, created_by_type, updated_by, updated_by_type)
     on app.webhook_endpoints to tenantry_app;
-grant insert (org_id, id, url, event_types, description, secret, last_event_seq)
-    on app.webhook_endpoints to tenantry_app;
+-- INSERT on the table (Citus writes every column, defaults included, to the shard); the
+-- trigger below resets what only rotations and the relay set.
+grant insert on app.webhook_endpoints to tenantry_app;
 grant update (url, event_types, description, disabled_reason, disabled_at, secret,
               previous_secret_expires_at, consecutive_failures, last_event_seq)
     on app.webhook_endpoints to tenantry_app;
 
--- Rotation: a new secret moves the replaced one to previous_secret, valid until the
+-- A new endpoint starts clean, whatever an INSERT names. Rotation: a new secret moves the
+-- replaced one to previous_secret, valid until the
 -- previous_secret_expires_at the same update sets (none, or one in the past: the replaced
 -- secret stops at once). The trigger reads the old secret, which tenantry_app cannot.
 create function app.rotate_webhook_secret() returns trigger
@@ -157,6 +159,18 @@ create function app.rotate_webhook_secret() returns trigger
     set search_path = pg_catalog, pg_temp
     as $$
 begin
+    if tg_op = 'INSERT' then
+        -- A new endpoint: enabled, one secret, no failures, not leased, version 1.
+        new.previous_secret := null;
+        new.previous_secret_expires_at := null;
+        new.disabled_reason := null;
+        new.disabled_at := null;
+        new.consecutive_failures := 0;
+        new.relay_lease_until := null;
+        new.relay_claim_id := null;
+        new.version := 1;
+        return new;
+    end if;
     if new.secret is distinct from old.secret then
         if new.previous_secret_expires_at > now() then
             new.previous_secret := old.secret;
@@ -171,7 +185,7 @@ begin
 end
 $$;
 revoke all on function app.rotate_webhook_secret() from public;
-create trigger rotate_webhook_secret before update on app.webhook_endpoints
+create trigger rotate_webhook_secret before insert or update on app.webhook_endpoints
     for each row execute function app.rotate_webhook_secret();
 grant delete on app.webhook_endpoints to tenantry_app;
 

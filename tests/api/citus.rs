@@ -106,7 +106,12 @@ async fn every_repository_query_and_the_session_check_target_one_shard() {
             client
                 .query_one(&query_text(file), params)
                 .await
-                .unwrap_or_else(|err| panic!("{file}: {err}"));
+                .unwrap_or_else(|err| {
+                    panic!(
+                        "{file}: {err}: {:?}",
+                        err.as_db_error().map(|e| e.message())
+                    )
+                });
             let after = routing_counters(&counters).await;
             if (after.0 - before.0, after.1 - before.1) != (2, 0) {
                 problems.push(format!(
@@ -123,7 +128,12 @@ async fn every_repository_query_and_the_session_check_target_one_shard() {
                 params,
             )
             .await
-            .unwrap_or_else(|err| panic!("{file}: {err}"));
+            .unwrap_or_else(|err| {
+                panic!(
+                    "{file}: {err}: {:?}",
+                    err.as_db_error().map(|e| e.message())
+                )
+            });
         let plan: Value = explained.get(0);
         let mut counts = Vec::new();
         task_counts(&plan, &mut counts);

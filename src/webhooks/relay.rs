@@ -535,6 +535,8 @@ async fn record(
         )
         .await?;
     if recorded.is_empty() {
+        tracing::debug!(delivery_id = %delivery.id, endpoint_id = %endpoint.id, org_id = %org,
+            "the claim no longer holds the endpoint: the attempt is not recorded");
         tx.commit().await?;
         return Ok(false);
     }

@@ -17,7 +17,8 @@ use crate::auth::refresh::SuccessorKey;
 use crate::config::{ConfigError, Settings};
 use crate::db::{self, Db, StartupError};
 use crate::domain::CursorKey;
-use crate::service::{AppState, SessionPolicy};
+use crate::mail::Mailer;
+use crate::service::{AppState, EmailPolicy, SessionPolicy};
 
 /// Why `serve` or `migrate` failed.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +75,9 @@ pub async fn purge(settings: &Settings) -> Result<Vec<(String, i64)>, RunError> 
 pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
     let jwt_secret = settings.resolve_jwt_secret()?;
     let previous_secrets = settings.previous_jwt_secrets()?;
+    // Mail settings are checked before anything else starts: production refuses to start
+    // without SMTP.
+    let mail = Mailer::from_settings(settings)?;
     db::wait_until_reachable(
         settings.migration_database_url(),
         settings.db_startup_timeout(),
@@ -114,7 +118,17 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             signups_per_hour: settings.signups_per_hour,
             refresh_failures_per_minute: settings.refresh_failures_per_minute,
             api_key_requests_per_minute: settings.api_key_requests_per_minute,
+            invitations_per_hour: settings.invitations_per_hour,
+            password_resets_per_hour: settings.password_resets_per_hour,
         })),
+        mail: Arc::new(mail),
+        email: EmailPolicy {
+            public_url: settings.public_url()?,
+            invitation_ttl: Duration::from_secs(settings.invitation_ttl_secs),
+            password_reset_ttl: Duration::from_secs(settings.password_reset_ttl_secs),
+            verification_ttl: Duration::from_secs(settings.email_verification_ttl_secs),
+            require_verified: settings.require_verified_email(),
+        },
     })
 }
 
@@ -173,12 +187,23 @@ impl App {
                 limits.sweep();
             }
         });
+        // The mail worker sends the outbox until the server stops.
+        let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
+        let mail_worker = tokio::spawn(crate::mail::run(
+            db.clone(),
+            self.state.mail.clone(),
+            async {
+                let _ = mail_stopped.await;
+            },
+        ));
         let routes = api::routes(self.state, self.http)?;
         tracing::info!(addr = %self.addr, "serving; Swagger UI at /docs");
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(self.shutdown_grace))
             .await;
         sweeper.abort();
+        let _ = stop_mail.send(());
+        let _ = mail_worker.await;
         db.close();
         tracing::info!("stopped");
         result.map_err(RunError::Server)

@@ -11,6 +11,7 @@
 //! - [`auth`]: JWT issuing and verification, argon2id password hashing.
 //! - [`domain`]: validated newtypes (ids, emails, roles, cursors).
 //! - [`error`]: [`error::AppError`] and the one SQLSTATE/constraint mapping.
+//! - [`mail`]: the email transport, templates and the worker that sends the outbox.
 //! - [`metrics`]: Prometheus metrics served at `/metrics`.
 //! - [`retry`]: retrying with exponential backoff (start-up, conflicting transactions).
 
@@ -21,6 +22,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod metrics;
 pub(crate) mod repo;
 pub mod retry;

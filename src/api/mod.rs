@@ -8,6 +8,7 @@ mod conditional;
 mod context;
 pub mod envelope;
 mod headers;
+mod invitations;
 mod me;
 mod middleware;
 mod ops;
@@ -30,7 +31,8 @@ pub use envelope::{ApiError, ErrorEnvelope};
 
 #[derive(Tags)]
 enum ApiTags {
-    /// Sign-up and log-in: the only operations without a bearer token (access token or API key).
+    /// Sign-up, log-in, password reset and email verification: the operations without a bearer
+    /// token (access token or API key), with accepting an invitation.
     Auth,
     /// The caller: a user (access token) or an API key.
     Me,
@@ -42,6 +44,8 @@ enum ApiTags {
     Projects,
     /// API keys: machine access to the organization, without a person's password.
     ApiKeys,
+    /// Invitations: people join the organization through a link sent by email.
+    Invitations,
     /// Health and readiness probes for load balancers and orchestrators.
     Ops,
 }
@@ -66,6 +70,7 @@ apis!(
     users::UsersApi,
     projects::ProjectsApi,
     api_keys::ApiKeysApi,
+    invitations::InvitationsApi,
     ops::OpsApi,
 );
 

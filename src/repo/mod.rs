@@ -4,10 +4,14 @@
 
 pub(crate) mod api_keys;
 pub(crate) mod auth;
+pub(crate) mod emails;
 pub(crate) mod idempotency;
+pub(crate) mod invitations;
+pub(crate) mod mail;
 pub(crate) mod organizations;
 pub(crate) mod projects;
 pub(crate) mod sessions;
+pub(crate) mod user_tokens;
 pub(crate) mod users;
 
 use crate::error::AppError;

@@ -139,6 +139,8 @@ pub struct App {
     state: AppState,
     http: api::HttpSettings,
     shutdown_grace: Duration,
+    /// Run the mail worker beside the server.
+    mail_worker: bool,
 }
 
 impl App {
@@ -164,6 +166,7 @@ impl App {
                 metrics_token: settings.metrics_token.clone(),
             },
             shutdown_grace: settings.shutdown_grace(),
+            mail_worker: settings.mail_worker,
         })
     }
 
@@ -189,13 +192,15 @@ impl App {
         });
         // The mail worker sends the outbox until the server stops.
         let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
-        let mail_worker = tokio::spawn(crate::mail::run(
-            db.clone(),
-            self.state.mail.clone(),
-            async {
-                let _ = mail_stopped.await;
-            },
-        ));
+        let mail_worker = self.mail_worker.then(|| {
+            tokio::spawn(crate::mail::run(
+                db.clone(),
+                self.state.mail.clone(),
+                async {
+                    let _ = mail_stopped.await;
+                },
+            ))
+        });
         let routes = api::routes(self.state, self.http)?;
         tracing::info!(addr = %self.addr, "serving; Swagger UI at /docs");
         let result = Server::new_with_acceptor(self.acceptor)
@@ -203,7 +208,9 @@ impl App {
             .await;
         sweeper.abort();
         let _ = stop_mail.send(());
-        let _ = mail_worker.await;
+        if let Some(worker) = mail_worker {
+            let _ = worker.await;
+        }
         db.close();
         tracing::info!("stopped");
         result.map_err(RunError::Server)

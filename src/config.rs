@@ -271,6 +271,11 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_MAIL_DIR", default_value = "target/mail")]
     pub mail_dir: std::path::PathBuf,
 
+    /// Run the mail worker (which sends the outbox) in this process. Every process may run
+    /// one; turn it off where another process sends.
+    #[arg(long, env = "TENANTRY_MAIL_WORKER", default_value_t = true, action = ArgAction::Set)]
+    pub mail_worker: bool,
+
     /// How often the mail worker looks for due emails when nothing wakes it, in milliseconds
     /// (a request that queues an email wakes the worker of its own process at once).
     #[arg(long, env = "TENANTRY_MAIL_POLL_MS", default_value_t = 5000,

@@ -53,13 +53,15 @@ alter table app.user_tokens enable row level security;
 alter table app.user_tokens force row level security;
 
 -- A user's tokens are their own: created in their context (a reset request enters it after
--- the pre-authentication lookup; sign-up and an email change are theirs), seen and used by
--- them or by the token itself. Nobody else reads them.
+-- the pre-authentication lookup; sign-up and changing one's address are theirs) or by the
+-- owners and admins who change their address, seen and used by them or by the token itself.
 create policy user_tokens_select on app.user_tokens for select to tenantry_app
     using (org_id = app.current_org_id()
            and (user_id = app.current_user_id() or id = app.current_token_id()));
 create policy user_tokens_insert on app.user_tokens for insert to tenantry_app
-    with check (org_id = app.current_org_id() and user_id = app.current_user_id());
+    with check (org_id = app.current_org_id()
+                and (user_id = app.current_user_id()
+                     or app.current_user_role() in ('owner', 'admin')));
 create policy user_tokens_update on app.user_tokens for update to tenantry_app
     using (org_id = app.current_org_id()
            and (user_id = app.current_user_id() or id = app.current_token_id()))

@@ -10,13 +10,16 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiTags;
+use super::api_keys::ActorDto;
 use super::auth::{TokenDto, client_info};
 use super::body::JsonBody;
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use super::text::Text;
 use super::users::{RoleDto, UserDto};
-use crate::domain::{Cursor, DisplayName, Email, Invitation, InvitationStatus, Password};
+use crate::domain::{
+    Actor, ActorKind, Cursor, DisplayName, Email, Invitation, InvitationStatus, Password,
+};
 use crate::service::invitations::Acceptance;
 use crate::service::{self, AppState, DEFAULT_PAGE_SIZE};
 
@@ -69,7 +72,7 @@ pub(crate) struct InvitationDto {
     /// The role the invited person gets.
     role: RoleDto,
     /// The user who sent it.
-    invited_by: Uuid,
+    invited_by: ActorDto,
     /// `pending`, `expired`, `accepted` or `revoked`.
     status: InvitationStatusDto,
     /// When its link stops working.
@@ -84,7 +87,11 @@ impl From<Invitation> for InvitationDto {
             id: invitation.id,
             email: invitation.email,
             role: invitation.role.into(),
-            invited_by: *invitation.invited_by.as_uuid(),
+            invited_by: Actor {
+                kind: ActorKind::User,
+                id: *invitation.invited_by.as_uuid(),
+            }
+            .into(),
             status: invitation.status.into(),
             expires_at: invitation.expires_at,
             created_at: invitation.created_at,
@@ -96,6 +103,7 @@ impl From<Invitation> for InvitationDto {
 #[derive(Debug, Object)]
 #[oai(rename = "InvitationPage")]
 pub(crate) struct InvitationPageDto {
+    /// The invitations of this page, oldest first.
     items: Vec<InvitationDto>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     #[oai(skip_serializing_if_is_none)]

@@ -195,3 +195,59 @@ impl Mailer {
 fn short(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(300).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+
+    #[test]
+    fn production_refuses_to_start_without_smtp_a_sender_and_a_public_url() {
+        let mut settings = Settings::defaults();
+        settings.environment = Environment::Production;
+        assert!(matches!(
+            Mailer::from_settings(&settings),
+            Err(ConfigError::MissingMailSettings)
+        ));
+        settings.smtp_url = Some(SecretString::from(
+            "smtps://u:p@mail.example.com".to_owned(),
+        ));
+        settings.mail_from = Some("Acme <no-reply@example.com>".into());
+        assert!(Mailer::from_settings(&settings).is_err(), "no public URL");
+        settings.public_url = Some("https://app.example.com/".into());
+        let mailer = Mailer::from_settings(&settings).expect("complete settings");
+        assert!(matches!(mailer.transport, Transport::Smtp(_)));
+        assert_eq!(
+            settings.public_url().expect("url"),
+            "https://app.example.com"
+        );
+        assert!(settings.require_verified_email());
+    }
+
+    #[test]
+    fn development_without_smtp_writes_files_to_the_mail_directory() {
+        let mut settings = Settings::defaults();
+        let dir = std::env::temp_dir().join(format!("tenantry-mail-{}", Uuid::now_v7()));
+        settings.mail_dir = dir.clone();
+        let mailer = Mailer::from_settings(&settings).expect("development defaults");
+        assert!(matches!(mailer.transport, Transport::Files(..)));
+        assert!(dir.is_dir());
+        assert!(!settings.require_verified_email());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn unusable_mail_settings_are_refused_without_repeating_the_smtp_url() {
+        let mut settings = Settings::defaults();
+        settings.smtp_url = Some(SecretString::from("ftp://user:hunter2@x".to_owned()));
+        let err = Mailer::from_settings(&settings).expect_err("not an SMTP URL");
+        assert!(!err.to_string().contains("hunter2"));
+        settings.smtp_url = None;
+        settings.public_url = Some("ftp://example.com".into());
+        assert!(Mailer::from_settings(&settings).is_err());
+        settings.public_url = None;
+        settings.mail_from = Some("not an address".into());
+        assert!(Mailer::from_settings(&settings).is_err());
+    }
+}

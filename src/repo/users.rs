@@ -239,3 +239,24 @@ pub(crate) async fn verify_email(
     .map(User::try_from)
     .transpose()
 }
+
+/// What changing user `id`'s address to `email` would do: (the address's key, whether it
+/// differs from the user's, whether another live user has it).
+pub(crate) async fn email_change(
+    tx: &mut TenantTx,
+    id: UserId,
+    email: &str,
+) -> Result<(String, bool, bool), AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let row = tx
+        .query_one(
+            &sql!("users/email_change.sql"),
+            &[&org_id, id.as_uuid(), &email],
+        )
+        .await?;
+    Ok((
+        col(&row, "key")?,
+        col(&row, "changes")?,
+        col(&row, "taken")?,
+    ))
+}

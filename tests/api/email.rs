@@ -16,6 +16,7 @@ async fn app_with(smtp_url: &str, tune: impl FnOnce(&mut tenantry::config::Setti
     settings.public_url = Some("https://app.example.test".into());
     settings.mail_poll_ms = 50;
     settings.mail_retry_base_ms = 50;
+    settings.mail_worker = true;
     tune(&mut settings);
     TestApp::spawn_with(db, settings).await
 }
@@ -563,4 +564,174 @@ async fn a_permanent_smtp_refusal_is_recorded_and_not_retried() {
         "{}",
         metrics.text
     );
+}
+
+/// The real binary at the most verbose level a user can ask for: no token of any email (nor
+/// its secret part) appears in its logs, whatever the flow.
+#[tokio::test]
+async fn tokens_never_appear_in_the_logs() {
+    use crate::support::process::ServiceProcess;
+    let smtp = SmtpSink::start().await;
+    let db = TestDb::new().await;
+    let smtp_url = smtp.url();
+    let mut service = ServiceProcess::spawn(
+        &db.url(),
+        &[
+            ("RUST_LOG", "trace"),
+            ("TENANTRY_SMTP_URL", smtp_url.as_str()),
+            ("TENANTRY_MAIL_POLL_MS", "50"),
+        ],
+    );
+    service.wait_ready().await;
+    let http = reqwest::Client::new();
+    let post = |path: &str, token: Option<&str>, body: Value| {
+        let mut req = http.post(service.url(path)).json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        async move {
+            let resp = req.send().await.expect("answer");
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, signup) = post(
+        "/v1/auth/signup",
+        None,
+        json!({"org_name": "Acme", "org_slug": "acme", "email": "owner@acme.test",
+               "display_name": "Owner", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let owner = signup["access_token"].as_str().expect("token").to_owned();
+    let mut tokens = vec![smtp.nth("owner@acme.test", 1).await.token("vrf")];
+    assert_eq!(
+        post("/v1/auth/verify-email", None, json!({"token": tokens[0]}))
+            .await
+            .0,
+        200
+    );
+    let (status, _) = post(
+        "/v1/invitations",
+        Some(&owner),
+        json!({"email": "new@acme.test", "role": "member"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    tokens.push(smtp.nth("new@acme.test", 1).await.token("inv"));
+    let (status, _) = post(
+        "/v1/invitations/accept",
+        None,
+        json!({"token": tokens[1], "display_name": "New", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = post(
+        "/v1/auth/password-reset",
+        None,
+        json!({"org_slug": "acme", "email": "new@acme.test"}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    tokens.push(smtp.nth("new@acme.test", 2).await.token("rst"));
+    let (status, _) = post(
+        "/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": tokens[2], "password": "a brand new password"}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    // Used once more, so that refusals are logged too.
+    assert_eq!(
+        post(
+            "/v1/auth/password-reset/confirm",
+            None,
+            json!({"token": tokens[2], "password": "another new password"})
+        )
+        .await
+        .0,
+        400
+    );
+    smtp.wait_for("new@acme.test", 3).await; // the notice
+
+    let logs = service.logs();
+    assert!(
+        logs.contains("email sent"),
+        "the worker logs its sends: {logs}"
+    );
+    for token in &tokens {
+        // The secret is the token's last 43 characters (32 bytes in base64url).
+        let secret = &token[token.len() - 43..];
+        assert!(!logs.contains(secret), "a token's secret is in the logs");
+    }
+}
+
+#[tokio::test]
+async fn a_new_address_becomes_the_users_once_verified_and_the_old_one_is_told() {
+    let smtp = SmtpSink::start().await;
+    let app = app_with(&smtp.url(), |_| {}).await;
+    let owner = app.signup("acme").await;
+    let bob = app.add_user(&owner, "bob@acme.test", "member").await;
+
+    let changed = app
+        .as_user(&bob)
+        .patch(&format!("/v1/users/{}", bob.user_id))
+        .json(json!({"email": "Robert@Acme.test", "current_password": PASSWORD}))
+        .send()
+        .await;
+
+    changed.assert_status(200);
+    assert_eq!(
+        changed.body["email"], "bob@acme.test",
+        "the old address stays"
+    );
+    let notice = smtp.nth("bob@acme.test", 1).await;
+    assert!(
+        notice.subject().contains("email address is changing"),
+        "{}",
+        notice.subject()
+    );
+    assert!(notice.data.contains("robert@acme.test"));
+    let token = smtp.nth("robert@acme.test", 1).await.token("vrf");
+    app.login("acme", "robert@acme.test", PASSWORD)
+        .await
+        .assert_error(401, "INVALID_CREDENTIALS");
+
+    let verified = app
+        .post("/v1/auth/verify-email")
+        .json(json!({"token": token}))
+        .send()
+        .await;
+
+    verified.assert_status(200);
+    assert_eq!(verified.body["email"], "robert@acme.test");
+    assert!(verified.body["email_verified_at"].is_string());
+    app.login("acme", "robert@acme.test", PASSWORD)
+        .await
+        .assert_status(200);
+    app.login("acme", "bob@acme.test", PASSWORD)
+        .await
+        .assert_error(401, "INVALID_CREDENTIALS");
+}
+
+#[tokio::test]
+async fn a_pending_address_taken_meanwhile_is_not_given_twice() {
+    let smtp = SmtpSink::start().await;
+    let app = app_with(&smtp.url(), |_| {}).await;
+    let owner = app.signup("acme").await;
+    let bob = app.add_user(&owner, "bob@acme.test", "member").await;
+    app.as_user(&bob)
+        .patch(&format!("/v1/users/{}", bob.user_id))
+        .json(json!({"email": "shared@acme.test", "current_password": PASSWORD}))
+        .send()
+        .await
+        .assert_status(200);
+    let token = smtp.nth("shared@acme.test", 1).await.token("vrf");
+    app.add_user(&owner, "shared@acme.test", "member").await;
+
+    app.post("/v1/auth/verify-email")
+        .json(json!({"token": token}))
+        .send()
+        .await
+        .assert_error(409, "EMAIL_ALREADY_EXISTS");
 }

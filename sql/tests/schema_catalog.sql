@@ -93,12 +93,14 @@ select is(
                      or (polroles = array['tenantry_auth'::regrole::oid]
                          and (polcmd = 'r' or table_name = 'app.sessions'))
                      or (polroles = array['tenantry_maintenance'::regrole::oid]
-                         and polcmd in ('r', 'd')))
+                         and polcmd in ('r', 'd'))
+                     or (polroles = array['tenantry_mailer'::regrole::oid]
+                         and table_name = 'app.outbound_emails' and polcmd in ('r', 'w')))
           order by 1),
     '{}'::text[],
     'policies of schema app are for tenantry_app only, for tenantry_auth (SELECT-only, '
-    'except on sessions: refresh rotation) or tenantry_maintenance (SELECT and DELETE: '
-    'retention); never PUBLIC');
+    'except on sessions: refresh rotation), tenantry_maintenance (SELECT and DELETE: '
+    'retention) or tenantry_mailer (SELECT and UPDATE of the outbox); never PUBLIC');
 
 ------------------------------------------------------------------------------------------------
 -- Privileges that would get around RLS or move rows between tenants.

@@ -16,7 +16,10 @@ impl TryFrom<&Row> for Invitation {
         let role: &str = col(row, "role")?;
         let accepted: Option<chrono::DateTime<chrono::Utc>> = col(row, "accepted_at")?;
         let revoked: Option<chrono::DateTime<chrono::Utc>> = col(row, "revoked_at")?;
-        let status = match (accepted, revoked, col::<bool>(row, "expired")?) {
+        let expires_at: chrono::DateTime<chrono::Utc> = col(row, "expires_at")?;
+        // Judged here rather than in SQL: Citus refuses now() in an UPDATE's RETURNING.
+        let expired = expires_at <= chrono::Utc::now();
+        let status = match (accepted, revoked, expired) {
             (Some(_), _, _) => InvitationStatus::Accepted,
             (None, Some(_), _) => InvitationStatus::Revoked,
             (None, None, true) => InvitationStatus::Expired,
@@ -29,7 +32,7 @@ impl TryFrom<&Row> for Invitation {
                 AppError::internal(format!("unknown role {role:?} in invitations"))
             })?,
             invited_by: UserId::from_uuid(col(row, "invited_by")?),
-            expires_at: col(row, "expires_at")?,
+            expires_at,
             created_at: col(row, "created_at")?,
             status,
         })

@@ -5,5 +5,4 @@
 -- (the caller's role may not invite that role).
 insert into app.invitations (org_id, id, email, role, token_hash, expires_at, invited_by)
 values ($1, $2, app.text_key($3), $4, $5, now() + make_interval(secs => $6), $7)
-returning id, email, role, invited_by, expires_at, accepted_at, revoked_at, created_at,
-          expires_at <= now() as expired
+returning id, email, role, invited_by, expires_at, accepted_at, revoked_at, created_at

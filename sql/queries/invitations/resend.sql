@@ -4,5 +4,4 @@
 update app.invitations
 set token_hash = $3, expires_at = now() + make_interval(secs => $4)
 where org_id = $1 and id = $2 and accepted_at is null and revoked_at is null
-returning id, email, role, invited_by, expires_at, accepted_at, revoked_at, created_at,
-          expires_at <= now() as expired
+returning id, email, role, invited_by, expires_at, accepted_at, revoked_at, created_at

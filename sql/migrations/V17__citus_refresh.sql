@@ -1,8 +1,11 @@
 -- Refresh on Citus. app.rotate_refresh_token trimmed the list of retired hashes with an array
 -- slice inside its UPDATE (`(s.retired_hashes || p_presented)[greatest(1, ...):]`). Citus 13.2
 -- crashes the coordinator while deparsing an array slice with parameters for a shard, so the
--- trimmed list is now computed in plpgsql first and the UPDATE sets the value. Otherwise this
--- is V13's function unchanged, and behaves the same on a single server.
+-- trimmed list is now computed in plpgsql first and the UPDATE sets the value. And the grace
+-- window is measured with clock_timestamp(): with now() (the transaction's start), a refresh
+-- that began just before a concurrent rotation and waited for its lock saw that rotation as
+-- inside even a window of 0, and succeeded too. Otherwise this is V13's function unchanged, and
+-- behaves the same on a single server.
 --
 -- Replacing tenantry_auth's function needs its membership for a moment (as in V3 and V7).
 do $$
@@ -23,6 +26,7 @@ declare
     s record;
     v_role text;
     v_retired bytea[];
+    v_clock timestamptz;
 begin
     select x.user_id, x.current_hashes, x.retired_hashes, x.last_retired, x.rotated_at,
            x.expires_at, x.revoked_at
@@ -40,6 +44,10 @@ begin
         return query select 'invalid'::text, null::uuid, null::text, null::timestamptz;
         return;
     end if;
+    -- The clock is read once the row lock is held (after any rotation this call waited for),
+    -- and into a variable: Citus refuses volatile functions inside an UPDATE of a distributed
+    -- table.
+    v_clock := clock_timestamp();
 
     if p_presented = any (s.current_hashes) then
         v_retired := (s.retired_hashes || p_presented)[greatest(1, cardinality(s.retired_hashes) - 62):];
@@ -47,11 +55,14 @@ begin
            set current_hashes = array[p_next],
                retired_hashes = v_retired,
                last_retired = p_presented,
-               rotated_at = now(),
+               rotated_at = v_clock,
                last_used_at = now()
          where x.org_id = p_org_id and x.id = p_session_id;
         return query select 'rotated'::text, s.user_id, v_role, s.expires_at;
-    elsif p_presented = s.last_retired and s.rotated_at > now() - p_grace then
+    -- The grace window is measured on the clock, not from this transaction's start: a refresh
+    -- that began before the rotation it waited for must not see itself inside a window of 0.
+    elsif p_grace > interval '0' and p_presented = s.last_retired
+          and s.rotated_at > v_clock - p_grace then
         if p_next = any (s.current_hashes) then
             -- The same successor again: the caller hands out the token already current.
             update app.sessions x set last_used_at = now()

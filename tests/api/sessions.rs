@@ -92,6 +92,60 @@ async fn concurrent_refreshes_of_one_token_cannot_both_succeed_outside_the_grace
     );
 }
 
+/// The race behind the test above, made deterministic: a refresh whose transaction began
+/// before a concurrent rotation, and waited for that rotation's row lock, must not count the
+/// rotation as inside a grace window of 0. (Measured from the transaction's start, the rotation
+/// looked newer than "now", and both refreshes succeeded.)
+#[tokio::test]
+async fn a_refresh_that_began_before_a_concurrent_rotation_is_reuse_with_no_grace_window() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let rotator = app.db.superuser().await;
+    let late = app.db.superuser().await;
+    let session = rotator
+        .query_one(
+            "select org_id, id, current_hashes[1] as presented from app.sessions",
+            &[],
+        )
+        .await
+        .expect("the sign-up's session");
+    let org_id: uuid::Uuid = session.get("org_id");
+    let session_id: uuid::Uuid = session.get("id");
+    let presented: Vec<u8> = session.get("presented");
+    // Both callers present the same token, so both derive the same successor.
+    let successor = vec![7u8; 32];
+    let rotate = "select outcome from app.rotate_refresh_token($1, $2, $3, $4, interval '0')";
+
+    // The late refresh's transaction starts first...
+    late.batch_execute("begin").await.expect("begin");
+    late.query_one("select now()", &[])
+        .await
+        .expect("the transaction's start");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // ...then another refresh rotates the token and commits...
+    let first: String = rotator
+        .query_one(rotate, &[&org_id, &session_id, &presented, &successor])
+        .await
+        .expect("the first rotation")
+        .get(0);
+    assert_eq!(first, "rotated");
+    // ...and only then does the late one present the same, now replaced, token.
+    let second: String = late
+        .query_one(rotate, &[&org_id, &session_id, &presented, &successor])
+        .await
+        .expect("the late rotation")
+        .get(0);
+    late.batch_execute("commit").await.expect("commit");
+
+    assert_eq!(
+        second, "reused",
+        "outside a window of 0, a replaced token is reuse"
+    );
+    app.refresh(&owner.refresh_token)
+        .await
+        .assert_error(401, "REFRESH_TOKEN_INVALID");
+}
+
 /// Several tabs refreshing with one token inside the grace window all get the same successor:
 /// however many and however concurrent, none of them revokes the session.
 #[tokio::test]

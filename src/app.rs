@@ -19,6 +19,7 @@ use crate::db::{self, Db, StartupError};
 use crate::domain::CursorKey;
 use crate::mail::Mailer;
 use crate::service::{AppState, EmailPolicy, SessionPolicy};
+use crate::webhooks::relay::{self, RelaySettings};
 
 /// Why `serve` or `migrate` failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,8 @@ pub enum RunError {
     Hasher(String),
     #[error(transparent)]
     Spec(#[from] api::SpecError),
+    #[error(transparent)]
+    Relay(#[from] crate::webhooks::relay::RelayError),
 }
 
 /// `tenantry migrate`: create the database if needed and apply pending migrations.
@@ -60,7 +63,8 @@ pub async fn distribute(settings: &Settings) -> Result<db::Distribution, RunErro
     Ok(db::distribute(config).await?)
 }
 
-/// `tenantry purge`: deletes rows removed longer ago than the retention period.
+/// `tenantry purge`: deletes rows removed longer ago than the retention period, and events
+/// older than the event retention period.
 pub async fn purge(settings: &Settings) -> Result<Vec<(String, i64)>, RunError> {
     let config = settings.migration_database_url();
     db::wait_until_reachable(config, settings.db_startup_timeout()).await?;
@@ -68,7 +72,11 @@ pub async fn purge(settings: &Settings) -> Result<Vec<(String, i64)>, RunError> 
     for (kind, count) in &purged {
         tracing::info!(kind = %kind, purged = count, retention_days = settings.retention_days, "purged");
     }
-    Ok(purged)
+    let events = db::purge_events(config, settings.event_retention_days).await?;
+    for (kind, count) in &events {
+        tracing::info!(kind = %kind, purged = count, event_retention_days = settings.event_retention_days, "purged");
+    }
+    Ok(purged.into_iter().chain(events).collect())
 }
 
 /// Everything `serve` does before it binds: database, migrations, self-check, state.
@@ -112,6 +120,9 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             successors: SuccessorKey::derive(&jwt_secret),
         },
         cursors: CursorKey::derive(&jwt_secret),
+        webhooks: crate::service::webhooks::WebhookPolicy {
+            allow_private: settings.webhook_allow_private,
+        },
         limits: Arc::new(RateLimits::new(Quotas {
             per_account: settings.account_attempts_per_minute,
             per_client: settings.client_attempts_per_minute,
@@ -141,6 +152,8 @@ pub struct App {
     shutdown_grace: Duration,
     /// Run the mail worker beside the server.
     mail_worker: bool,
+    /// The webhook relay to run beside the server (TENANTRY_WEBHOOK_RELAY).
+    relay: Option<RelaySettings>,
 }
 
 impl App {
@@ -167,6 +180,9 @@ impl App {
             },
             shutdown_grace: settings.shutdown_grace(),
             mail_worker: settings.mail_worker,
+            relay: settings
+                .webhook_relay
+                .then(|| RelaySettings::from_settings(settings)),
         })
     }
 
@@ -201,6 +217,17 @@ impl App {
                 },
             ))
         });
+        let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
+        let relay = self.relay.map(|settings| {
+            tokio::spawn(async move {
+                let stopped = async {
+                    let _ = relay_stopped.await;
+                };
+                if let Err(err) = relay::run(settings, stopped).await {
+                    tracing::error!(error = %err, "the webhook relay stopped");
+                }
+            })
+        });
         let routes = api::routes(self.state, self.http)?;
         tracing::info!(addr = %self.addr, "serving; Swagger UI at /docs");
         let result = Server::new_with_acceptor(self.acceptor)
@@ -211,6 +238,10 @@ impl App {
         if let Some(worker) = mail_worker {
             let _ = worker.await;
         }
+        let _ = stop_relay.send(());
+        if let Some(relay) = relay {
+            let _ = relay.await;
+        }
         db.close();
         tracing::info!("stopped");
         result.map_err(RunError::Server)
@@ -220,6 +251,29 @@ impl App {
 /// `tenantry serve`.
 pub async fn serve(settings: Settings) -> Result<(), RunError> {
     App::build(&settings).await?.run(shutdown_signal()).await
+}
+
+/// `tenantry relay`: the webhook relay and the mail worker (unless TENANTRY_MAIL_WORKER is
+/// false), without the HTTP server, until SIGINT or SIGTERM.
+pub async fn relay(settings: Settings) -> Result<(), RunError> {
+    // Mail settings first: production refuses to start without SMTP here too.
+    let mailer = Arc::new(Mailer::from_settings(&settings)?);
+    db::wait_until_reachable(&settings.database_url, settings.db_startup_timeout()).await?;
+    let db = Db::new(&settings.db_config())?;
+    let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mail_worker = settings.mail_worker.then(|| {
+        tokio::spawn(crate::mail::run(db.clone(), mailer, async {
+            let _ = mail_stopped.await;
+        }))
+    });
+    let result = relay::run(RelaySettings::from_settings(&settings), shutdown_signal()).await;
+    let _ = stop_mail.send(());
+    if let Some(worker) = mail_worker {
+        let _ = worker.await;
+    }
+    db.close();
+    result?;
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

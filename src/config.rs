@@ -37,6 +37,11 @@ pub enum Command {
     /// distribute every other table by org_id (colocated) and let the roles Citus connects as
     /// log in to the workers, then exit. Idempotent; `migrate` repeats it once distributed.
     Distribute,
+    /// Run the webhook relay and the mail worker alone (without the HTTP API): deliver the
+    /// organizations' events to their webhook endpoints and send the email outbox until
+    /// SIGTERM. `serve` runs both too unless TENANTRY_WEBHOOK_RELAY=false or
+    /// TENANTRY_MAIL_WORKER=false; any number may run at once.
+    Relay,
     /// Print the OpenAPI document (YAML by default) and exit; needs no database.
     Openapi(OpenapiArgs),
 }
@@ -232,6 +237,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
 
+    /// How many days events (the audit log and outbox, `GET /v1/events`) are kept before
+    /// `tenantry purge` deletes them; consumers must read them within this period.
+    #[arg(long, env = "TENANTRY_EVENT_RETENTION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub event_retention_days: u32,
+
     /// Largest accepted request body, in bytes (larger bodies get 413).
     #[arg(long, env = "TENANTRY_BODY_LIMIT_BYTES", default_value_t = 65_536,
           value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
@@ -324,6 +335,47 @@ pub struct Settings {
     #[arg(long, env = "TENANTRY_PASSWORD_RESETS_PER_HOUR", default_value_t = 5,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub password_resets_per_hour: u32,
+    /// Whether `serve` also runs the webhook relay (`tenantry relay` runs one alone).
+    #[arg(long, env = "TENANTRY_WEBHOOK_RELAY", default_value_t = true, action = ArgAction::Set)]
+    pub webhook_relay: bool,
+
+    /// Let webhooks reach loopback, private, link-local and other non-public addresses
+    /// (development and tests only: in production this opens server-side request forgery).
+    #[arg(long, env = "TENANTRY_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = ArgAction::Set)]
+    pub webhook_allow_private: bool,
+
+    /// Timeout for connecting to a webhook endpoint, in milliseconds.
+    #[arg(long, env = "TENANTRY_WEBHOOK_CONNECT_TIMEOUT_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub webhook_connect_timeout_ms: u64,
+
+    /// Longest a delivery attempt may take (connect, send, read the answer), in milliseconds;
+    /// longer is a failed attempt (`timeout`).
+    #[arg(long, env = "TENANTRY_WEBHOOK_TIMEOUT_MS", default_value_t = 15_000,
+          value_parser = clap::value_parser!(u64).range(10..=120_000))]
+    pub webhook_timeout_ms: u64,
+
+    /// How often the relay looks for work without being notified, in milliseconds.
+    #[arg(long, env = "TENANTRY_WEBHOOK_POLL_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub webhook_poll_ms: u64,
+
+    /// The first retry's delay, in milliseconds; each later one doubles (with jitter), up to
+    /// 4 hours: with 17 attempts, a failing delivery is retried for about a day (21.7 h).
+    #[arg(long, env = "TENANTRY_WEBHOOK_RETRY_BASE_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
+
+    /// Attempts of one delivery before it is marked dead.
+    #[arg(long, env = "TENANTRY_WEBHOOK_MAX_ATTEMPTS", default_value_t = 17,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub webhook_max_attempts: u32,
+
+    /// Consecutive failed attempts (of any of its deliveries) after which an endpoint is
+    /// disabled (`disabled_reason: failing`, event `webhook_endpoint.disabled`).
+    #[arg(long, env = "TENANTRY_WEBHOOK_DISABLE_AFTER", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub webhook_disable_after: u32,
 
     /// Log format; defaults to `json` in production and `text` otherwise. Levels come from
     /// RUST_LOG (default `info`).

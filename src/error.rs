@@ -387,6 +387,52 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             "ck_api_keys_expires_at",
             Invalid("expires_at", "must be in the future"),
         ),
+        // Webhooks: the service checks URL, event types and description first (422 there);
+        // the rest is written by the service or the relay from checked values.
+        ("pk_webhook_endpoints", Bug),
+        ("fk_webhook_endpoints_org_id", NotFound),
+        (
+            "ck_webhook_endpoints_url",
+            Invalid(
+                "url",
+                "must be an absolute http or https URL of at most 2000 characters",
+            ),
+        ),
+        (
+            "ck_webhook_endpoints_event_types",
+            Invalid("event_types", "must hold 1 to 50 entries"),
+        ),
+        (
+            "ck_webhook_endpoints_description",
+            Invalid("description", DESCRIPTION_RULE),
+        ),
+        (
+            "ck_webhook_endpoints_description_text",
+            Invalid("description", DESCRIPTION_RULE),
+        ),
+        ("ck_webhook_endpoints_disabled", Bug),
+        ("ck_webhook_endpoints_secret", Bug),
+        ("ck_webhook_endpoints_previous_secret", Bug),
+        ("pk_webhook_deliveries", Bug),
+        ("fk_webhook_deliveries_org_id", NotFound),
+        ("fk_webhook_deliveries_endpoint", NotFound),
+        ("fk_webhook_deliveries_event", NotFound),
+        ("uq_webhook_deliveries_endpoint_event", Bug),
+        ("ck_webhook_deliveries_status", Bug),
+        ("ck_webhook_deliveries_last_error", Bug),
+        ("ck_webhook_deliveries_snippet", Bug),
+        // Events are written by the service alone, from checked values: any violation is a bug.
+        ("pk_event_counters", Bug),
+        ("fk_event_counters_org_id", NotFound),
+        ("ck_event_counters_last_seq", Bug),
+        ("pk_events", Bug),
+        ("uq_events_org_id_seq", Bug),
+        ("fk_events_org_id", NotFound),
+        ("ck_events_seq", Bug),
+        ("ck_events_type", Bug),
+        ("ck_events_actor_type", Bug),
+        ("ck_events_request_id", Bug),
+        ("ck_events_payload", Bug),
     ]
 };
 

@@ -3,6 +3,7 @@
 //! The guided tour, outside in (nothing points upward):
 //! - [`config`]: typed settings from the environment, validated once.
 //! - [`telemetry`]: log subscriber set-up.
+//! - [`request`]: what the current request knows about itself (its id, its caller).
 //! - [`app`]: start-up (database, migrations, self-check), the HTTP server, shutdown.
 //! - [`api`]: poem-openapi operations, the error envelope and the bearer scheme. No SQL.
 //! - [`service`]: business rules and RBAC; opens one transaction per request and commits it.
@@ -14,6 +15,7 @@
 //! - [`mail`]: the email transport, templates and the worker that sends the outbox.
 //! - [`metrics`]: Prometheus metrics served at `/metrics`.
 //! - [`retry`]: retrying with exponential backoff (start-up, conflicting transactions).
+//! - [`webhooks`]: signing, the guarded HTTP client and the relay that delivers events.
 
 pub mod api;
 pub mod app;
@@ -25,6 +27,8 @@ pub mod error;
 pub mod mail;
 pub mod metrics;
 pub(crate) mod repo;
+pub(crate) mod request;
 pub mod retry;
 pub mod service;
 pub mod telemetry;
+pub mod webhooks;

@@ -97,6 +97,7 @@ fn main() -> ExitCode {
                     println!("{kind}: {count} purged");
                 }
             }),
+            Command::Relay => tenantry::app::relay(cli.settings).await,
             _ => tenantry::app::serve(cli.settings).await,
         }
     });

@@ -71,6 +71,14 @@ pub struct Metrics {
     pub password_hash_waiting: Gauge<i64, AtomicI64>,
     pub password_hash_computations: Family<OutcomeLabels, Counter>,
     pub password_hash_refused: Family<OutcomeLabels, Counter>,
+    /// Attempts to deliver a webhook, by outcome: `succeeded` or the failure's kind.
+    pub webhook_attempts: Family<OutcomeLabels, Counter>,
+    /// Deliveries marked dead by this process.
+    pub webhook_dead: Counter,
+    /// Pending deliveries of every organization (read by the relay at each poll).
+    pub webhook_pending: Gauge<i64, AtomicI64>,
+    /// Age of the oldest pending delivery, in seconds (0 when none).
+    pub webhook_oldest_pending_seconds: Gauge<i64, AtomicI64>,
     pool_size: Gauge<i64, AtomicI64>,
     pool_available: Gauge<i64, AtomicI64>,
     pool_waiting: Gauge<i64, AtomicI64>,
@@ -116,6 +124,31 @@ impl Metrics {
             "email_send_errors",
             "Failed attempts to send an email that will be retried, by kind",
             email_send_errors.clone(),
+        );
+        let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
+        let webhook_dead = Counter::default();
+        let webhook_pending = Gauge::<i64, AtomicI64>::default();
+        let webhook_oldest_pending_seconds = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "webhook_attempts",
+            "Webhook delivery attempts by outcome (succeeded, http_status, timeout, connect, \
+             refused_address, invalid_url, request)",
+            webhook_attempts.clone(),
+        );
+        registry.register(
+            "webhook_dead_deliveries",
+            "Webhook deliveries that failed every attempt",
+            webhook_dead.clone(),
+        );
+        registry.register(
+            "webhook_pending_deliveries",
+            "Webhook deliveries not delivered yet, all organizations",
+            webhook_pending.clone(),
+        );
+        registry.register(
+            "webhook_oldest_pending_age_seconds",
+            "Age of the oldest pending webhook delivery",
+            webhook_oldest_pending_seconds.clone(),
         );
         let pool_size = Gauge::<i64, AtomicI64>::default();
         let pool_available = Gauge::<i64, AtomicI64>::default();
@@ -183,6 +216,10 @@ impl Metrics {
             password_hash_waiting,
             password_hash_computations,
             password_hash_refused,
+            webhook_attempts,
+            webhook_dead,
+            webhook_pending,
+            webhook_oldest_pending_seconds,
             pool_size,
             pool_available,
             pool_waiting,

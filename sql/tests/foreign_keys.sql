@@ -27,7 +27,9 @@ select is(
     array['fk_invitations_invited_by: app.invitations (org_id, invited_by) -> app.users (org_id, id)',
           'fk_projects_owner: app.projects (org_id, owner_id) -> app.users (org_id, id)',
           'fk_sessions_user: app.sessions (org_id, user_id) -> app.users (org_id, id)',
-          'fk_user_tokens_user: app.user_tokens (org_id, user_id) -> app.users (org_id, id)'],
+          'fk_user_tokens_user: app.user_tokens (org_id, user_id) -> app.users (org_id, id)',
+          'fk_webhook_deliveries_endpoint: app.webhook_deliveries (org_id, endpoint_id) -> app.webhook_endpoints (org_id, id)',
+          'fk_webhook_deliveries_event: app.webhook_deliveries (org_id, event_id) -> app.events (org_id, id)'],
     'the references between tenant tables are exactly these, each keyed by (org_id, id)');
 
 -- app.users has no key on id alone: no table can reference a user without its organization.

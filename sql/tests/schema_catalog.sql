@@ -5,7 +5,7 @@
 -- Tenant tables: every table of schema app with an org_id column, plus app.organizations (the
 -- tenants themselves, keyed by id). Its "tenant key" is org_id, or id for app.organizations.
 begin;
-select plan(20);
+select plan(21);
 
 -- Policy expressions are compared as text: keep `app` off the search_path so that pg_get_expr
 -- always prints app.current_org_id() schema-qualified.
@@ -95,12 +95,32 @@ select is(
                      or (polroles = array['tenantry_maintenance'::regrole::oid]
                          and polcmd in ('r', 'd'))
                      or (polroles = array['tenantry_mailer'::regrole::oid]
-                         and table_name = 'app.outbound_emails' and polcmd in ('r', 'w')))
+                         and table_name = 'app.outbound_emails' and polcmd in ('r', 'w'))
+                     or (polroles = array['tenantry_relay'::regrole::oid]
+                         and polcmd in ('r', 'a', 'w')
+                         and table_name in ('app.webhook_endpoints', 'app.webhook_deliveries',
+                                            'app.events', 'app.event_counters'))
+                     or (polroles = array['tenantry_relay_scan'::regrole::oid]
+                         and polcmd = 'r'
+                         and table_name in ('app.webhook_endpoints', 'app.webhook_deliveries',
+                                            'app.event_counters')))
           order by 1),
     '{}'::text[],
     'policies of schema app are for tenantry_app only, for tenantry_auth (SELECT-only, '
     'except on sessions: refresh rotation), tenantry_maintenance (SELECT and DELETE: '
-    'retention) or tenantry_mailer (SELECT and UPDATE of the outbox); never PUBLIC');
+    'retention), tenantry_mailer (SELECT and UPDATE of the outbox), the webhook relay '
+    '(tenantry_relay: reads, writes of deliveries and endpoints) or its scan '
+    '(tenantry_relay_scan: SELECT); never PUBLIC');
+
+-- The relay's policies are scoped to the organization it entered, like tenantry_app's.
+select is(
+    array(select table_name || '.' || polname from app_policies
+          where polroles = array['tenantry_relay'::regrole::oid]
+            and not (coalesce(qual = '(org_id = app.current_org_id())', true)
+                     and coalesce(with_check = '(org_id = app.current_org_id())', true))
+          order by 1),
+    '{}'::text[],
+    'every policy of tenantry_relay is scoped by org_id = app.current_org_id()');
 
 ------------------------------------------------------------------------------------------------
 -- Privileges that would get around RLS or move rows between tenants.

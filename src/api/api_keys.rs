@@ -95,6 +95,17 @@ pub(crate) struct ApiKeyDto {
     expires_at: Option<DateTime<Utc>>,
 }
 
+/// An event's payload is the key's response body (never its secret).
+impl service::events::Resource for ApiKey {
+    fn subject_id(&self) -> Uuid {
+        *self.id.as_uuid()
+    }
+
+    fn payload(&self) -> serde_json::Value {
+        poem_openapi::types::ToJSON::to_json(&ApiKeyDto::from(self.clone())).unwrap_or_default()
+    }
+}
+
 impl From<ApiKey> for ApiKeyDto {
     fn from(key: ApiKey) -> Self {
         Self {

@@ -62,7 +62,7 @@ impl ErrorEnvelope {
             error: ErrorBody {
                 code: code.to_owned(),
                 message: message.into(),
-                request_id: super::context::request_id(),
+                request_id: crate::request::request_id(),
                 details,
             },
         }

@@ -12,7 +12,7 @@ use super::api_keys::ApiKeyDto;
 use super::envelope::ApiError;
 use super::security::BearerAuth;
 use super::users::UserDto;
-use crate::domain::SessionId;
+use crate::domain::{Session, SessionId};
 use crate::service::users::Me;
 use crate::service::{self, AppState};
 
@@ -94,14 +94,9 @@ impl MeApi {
         Ok(SessionsResponse::Ok(Json(SessionListDto {
             items: sessions
                 .into_iter()
-                .map(|s| SessionDto {
-                    id: *s.id.as_uuid(),
-                    current: Some(s.id) == current,
-                    user_agent: s.user_agent,
-                    client_addr: s.client_addr,
-                    created_at: s.created_at,
-                    last_used_at: s.last_used_at,
-                    expires_at: s.expires_at,
+                .map(|s| {
+                    let is_current = Some(s.id) == current;
+                    SessionDto::new(s, is_current)
                 })
                 .collect(),
         })))
@@ -125,6 +120,33 @@ impl MeApi {
     ) -> Result<EndSessionResponse, ApiError> {
         service::sessions::end(&state, &auth.0, SessionId::from_uuid(id.0)).await?;
         Ok(EndSessionResponse::NoContent)
+    }
+}
+
+/// An event's payload is the session's body in the list of sessions; `current` is false (an
+/// ended session is no one's current session).
+impl service::events::Resource for Session {
+    fn subject_id(&self) -> Uuid {
+        *self.id.as_uuid()
+    }
+
+    fn payload(&self) -> serde_json::Value {
+        poem_openapi::types::ToJSON::to_json(&SessionDto::new(self.clone(), false))
+            .unwrap_or_default()
+    }
+}
+
+impl SessionDto {
+    fn new(s: Session, current: bool) -> Self {
+        Self {
+            id: *s.id.as_uuid(),
+            current,
+            user_agent: s.user_agent,
+            client_addr: s.client_addr,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+        }
     }
 }
 

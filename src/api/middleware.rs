@@ -16,11 +16,11 @@ use poem_openapi::error::{
 
 use tracing::Instrument;
 
-use super::context::{RequestContext, scope};
 use super::envelope::{ApiError, render};
 use super::headers::HeaderRules;
 use crate::error::{AppError, FieldError};
 use crate::metrics::{METRICS, RequestLabels, StatusLabel};
+use crate::request::{RequestContext, scope};
 
 pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
 const MAX_REQUEST_ID_LEN: usize = 128;

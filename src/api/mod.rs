@@ -5,8 +5,8 @@ mod api_keys;
 mod auth;
 pub mod body;
 mod conditional;
-mod context;
 pub mod envelope;
+mod events;
 mod headers;
 mod invitations;
 mod me;
@@ -17,6 +17,7 @@ mod projects;
 pub mod security;
 mod text;
 mod users;
+mod webhooks;
 
 use poem::endpoint::make_sync;
 use poem::web::Html;
@@ -46,6 +47,11 @@ enum ApiTags {
     ApiKeys,
     /// Invitations: people join the organization through a link sent by email.
     Invitations,
+    /// Webhooks: the organization's events POSTed to its endpoints, signed per Standard
+    /// Webhooks.
+    Webhooks,
+    /// The organization's events: every change, in commit order (audit log and outbox).
+    Events,
     /// Health and readiness probes for load balancers and orchestrators.
     Ops,
 }
@@ -71,6 +77,8 @@ apis!(
     projects::ProjectsApi,
     api_keys::ApiKeysApi,
     invitations::InvitationsApi,
+    webhooks::WebhooksApi,
+    events::EventsApi,
     ops::OpsApi,
 );
 

@@ -100,6 +100,17 @@ impl From<Project> for ProjectDto {
     }
 }
 
+/// An event's payload is the project's response body.
+impl service::events::Resource for Project {
+    fn subject_id(&self) -> Uuid {
+        *self.id.as_uuid()
+    }
+
+    fn payload(&self) -> serde_json::Value {
+        poem_openapi::types::ToJSON::to_json(&ProjectDto::from(self.clone())).unwrap_or_default()
+    }
+}
+
 /// A page of projects.
 #[derive(Debug, Object)]
 #[oai(rename = "ProjectPage")]

@@ -45,6 +45,6 @@ async fn verify_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal>
             .verify(&bearer.token)
             .map_err(|err| poem::Error::new(err, StatusCode::UNAUTHORIZED))?
     };
-    super::context::record_principal(&principal);
+    crate::request::record_principal(&principal);
     Ok(principal)
 }

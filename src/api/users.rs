@@ -97,6 +97,17 @@ impl From<User> for UserDto {
     }
 }
 
+/// An event's payload is the user's response body.
+impl service::events::Resource for User {
+    fn subject_id(&self) -> Uuid {
+        *self.id.as_uuid()
+    }
+
+    fn payload(&self) -> serde_json::Value {
+        poem_openapi::types::ToJSON::to_json(&UserDto::from(self.clone())).unwrap_or_default()
+    }
+}
+
 /// Which users a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "IncludeUsers", rename_all = "lowercase")]

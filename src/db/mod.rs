@@ -812,6 +812,21 @@ pub async fn purge(
     Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }
 
+/// Deletes events older than `event_retention_days` (see migration V20; the webhook
+/// deliveries of those events join `app.purge_events`), connecting as the migration role;
+/// returns how many rows of each kind went.
+pub async fn purge_events(
+    config: &tokio_postgres::Config,
+    event_retention_days: u32,
+) -> Result<Vec<(String, i64)>, StartupError> {
+    let client = connect(config).await?;
+    let days = i32::try_from(event_retention_days).unwrap_or(i32::MAX);
+    let rows = client
+        .query(crate::sql!("maintenance/purge_events.sql").text(), &[&days])
+        .await?;
+    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+}
+
 /// The newest migration version compiled into this binary.
 pub fn latest_migration_version() -> Option<i32> {
     embedded::migrations::runner()

@@ -20,7 +20,7 @@
 use std::time::Instant;
 
 use deadpool_postgres::Object;
-use futures_util::future::{join, join3, try_join_all};
+use futures_util::future::{join, join_all, join3, try_join_all};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
@@ -103,6 +103,14 @@ struct Tx {
     role: Option<Role>,
     /// The next statement is the last: send COMMIT in the same round trip.
     commit_with_next: bool,
+    /// Statements to run last, in the COMMIT's round trip (the events of the change).
+    before_commit: Vec<Deferred>,
+}
+
+/// A statement queued to run right before COMMIT, with its own parameters.
+struct Deferred {
+    sql: Sql,
+    params: Vec<Box<dyn ToSql + Send + Sync>>,
 }
 
 impl Tx {
@@ -114,6 +122,7 @@ impl Tx {
             busy: false,
             role: None,
             commit_with_next: false,
+            before_commit: Vec::new(),
         }
     }
 
@@ -198,7 +207,19 @@ impl Tx {
     }
 
     async fn commit(mut self) -> Result<(), AppError> {
+        let deferred = std::mem::take(&mut self.before_commit);
         match std::mem::replace(&mut self.state, State::Finished) {
+            // A statement queued for the commit would be lost: that is a bug, and the
+            // transaction (if open) rolls back when dropped.
+            State::Pending(setup) if !deferred.is_empty() => {
+                self.state = State::Pending(setup);
+                Err(AppError::internal(
+                    "statements queued in a transaction that ran none",
+                ))
+            }
+            State::Finished if !deferred.is_empty() => Err(AppError::internal(
+                "statements queued after the transaction's COMMIT was sent",
+            )),
             // Nothing was sent: there is nothing to commit.
             State::Pending(_) | State::Finished => Ok(()),
             State::Open => {
@@ -206,16 +227,70 @@ impl Tx {
                     .client
                     .as_ref()
                     .ok_or_else(|| AppError::internal("transaction without a connection"))?;
-                let result = client.batch_execute(COMMIT).await;
+                self.busy = true;
+                let (ran, result) = run_then_commit(client, &deferred).await;
+                self.busy = false;
                 if ended_by_server(&result) {
                     self.record_duration();
                 } else {
                     // Unknown outcome: let Drop roll back (or discard) the connection.
                     self.state = State::Open;
+                    self.busy = true;
                 }
+                // A failed deferred statement made the server answer COMMIT with a rollback.
+                ran?;
                 result.map_err(AppError::from)
             }
         }
+    }
+}
+
+/// Runs the deferred statements and COMMIT in one pipeline: every request is written before
+/// any answer is awaited (`join` polls in order and tokio-postgres sends a request on its
+/// future's first poll). The statements are prepared first (cached per connection: no round
+/// trip after a connection's first use), so that a prepare cannot reorder them.
+async fn run_then_commit(
+    client: &Object,
+    deferred: &[Deferred],
+) -> (Result<(), AppError>, Result<(), tokio_postgres::Error>) {
+    let mut statements = Vec::with_capacity(deferred.len());
+    for d in deferred {
+        match client.prepare_cached(d.sql.text()).await {
+            Ok(statement) => statements.push(statement),
+            // Nothing of the pipeline was sent: COMMIT alone now rolls the change back,
+            // because the caller's error must not commit a change without its event.
+            Err(err) => {
+                let rollback = client.batch_execute("ROLLBACK").await;
+                return (Err(err.into()), rollback);
+            }
+        }
+    }
+    let params: Vec<Vec<&(dyn ToSql + Sync)>> = deferred
+        .iter()
+        .map(|d| {
+            d.params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                .collect()
+        })
+        .collect();
+    let runs = join_all(
+        statements
+            .iter()
+            .zip(&params)
+            .map(|(statement, params)| client.execute(statement, params)),
+    );
+    let (ran, committed) = join(runs, client.simple_query(COMMIT)).await;
+    let ran = ran
+        .into_iter()
+        .find_map(Result::err)
+        .map_or(Ok(()), |err| Err(AppError::from(err)));
+    (ran, committed.map(drop))
+}
+
+impl Tx {
+    fn defer(&mut self, sql: Sql, params: Vec<Box<dyn ToSql + Send + Sync>>) {
+        self.before_commit.push(Deferred { sql, params });
     }
 }
 
@@ -614,6 +689,14 @@ impl TenantTx {
 
     pub async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
         self.inner.execute(sql, params).await
+    }
+
+    /// Queues `sql` to run last, in the same round trip as COMMIT (the transaction's events):
+    /// it adds no round trip, and whatever it locks is held only while the server runs it and
+    /// commits. If it fails, the server answers COMMIT with a rollback and [`TenantTx::commit`]
+    /// returns its error: the change is not committed without it.
+    pub fn run_before_commit(&mut self, sql: Sql, params: Vec<Box<dyn ToSql + Send + Sync>>) {
+        self.inner.defer(sql, params);
     }
 
     pub async fn commit(self) -> Result<(), AppError> {

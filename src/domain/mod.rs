@@ -3,11 +3,14 @@
 //! `Role` is one of three names. No I/O here.
 
 mod cursor;
+mod event;
 mod ids;
 mod model;
 mod text;
+pub mod webhooks;
 
 pub use cursor::{Cursor, CursorKey, MAX_CURSOR_LEN, Position};
+pub use event::{Event, EventType};
 pub use ids::{ApiKeyId, OrgId, ProjectId, SessionId, UserId};
 pub use model::{
     Actor, ActorKind, ApiKey, EmailKind, Invitation, InvitationStatus, Organization, Project,

@@ -5,6 +5,7 @@
 pub(crate) mod api_keys;
 pub(crate) mod auth;
 pub(crate) mod emails;
+pub(crate) mod events;
 pub(crate) mod idempotency;
 pub(crate) mod invitations;
 pub(crate) mod mail;
@@ -13,6 +14,7 @@ pub(crate) mod projects;
 pub(crate) mod sessions;
 pub(crate) mod user_tokens;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 use crate::error::AppError;
 

@@ -172,12 +172,9 @@ pub(crate) async fn update(
     .transpose()
 }
 
-pub(crate) async fn delete(tx: &mut TenantTx, id: ProjectId) -> Result<bool, AppError> {
-    let org_id = *tx.org_id().as_uuid();
-    Ok(tx
-        .execute(&sql!("projects/delete.sql"), &[&org_id, id.as_uuid()])
-        .await?
-        == 1)
+/// Soft-deletes the live project and returns it as removed.
+pub(crate) async fn delete(tx: &mut TenantTx, id: ProjectId) -> Result<Option<Project>, AppError> {
+    one(tx, sql!("projects/delete.sql"), id).await
 }
 
 pub(crate) async fn restore(tx: &mut TenantTx, id: ProjectId) -> Result<Option<Project>, AppError> {

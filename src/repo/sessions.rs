@@ -1,5 +1,7 @@
 //! `sql/queries/sessions/*.sql`.
 
+use tokio_postgres::Row;
+
 use chrono::{DateTime, Utc};
 
 use super::col;
@@ -43,51 +45,61 @@ pub(crate) async fn insert(
     col(&row, "expires_at")
 }
 
+impl TryFrom<&Row> for Session {
+    type Error = AppError;
+
+    fn try_from(row: &Row) -> Result<Self, AppError> {
+        Ok(Session {
+            id: SessionId::from_uuid(col(row, "id")?),
+            user_agent: col(row, "user_agent")?,
+            client_addr: col(row, "client_addr")?,
+            created_at: col(row, "created_at")?,
+            last_used_at: col(row, "last_used_at")?,
+            expires_at: col(row, "expires_at")?,
+        })
+    }
+}
+
 pub(crate) async fn list(tx: &mut TenantTx, user: UserId) -> Result<Vec<Session>, AppError> {
     let org_id = *tx.org_id().as_uuid();
     tx.query(&sql!("sessions/list.sql"), &[&org_id, user.as_uuid()])
         .await?
         .iter()
-        .map(|row| {
-            Ok(Session {
-                id: SessionId::from_uuid(col(row, "id")?),
-                user_agent: col(row, "user_agent")?,
-                client_addr: col(row, "client_addr")?,
-                created_at: col(row, "created_at")?,
-                last_used_at: col(row, "last_used_at")?,
-                expires_at: col(row, "expires_at")?,
-            })
-        })
+        .map(Session::try_from)
         .collect()
 }
 
-/// Ends one live session of `user`; false when there was none.
+/// Ends one live session of `user`; returns it, or None when there was none.
 pub(crate) async fn revoke(
     tx: &mut TenantTx,
     user: UserId,
     id: SessionId,
-) -> Result<bool, AppError> {
+) -> Result<Option<Session>, AppError> {
     let org_id = *tx.org_id().as_uuid();
-    let ended = tx
-        .execute(
-            &sql!("sessions/revoke.sql"),
-            &[&org_id, user.as_uuid(), id.as_uuid()],
-        )
-        .await?;
-    Ok(ended == 1)
+    tx.query_opt(
+        &sql!("sessions/revoke.sql"),
+        &[&org_id, user.as_uuid(), id.as_uuid()],
+    )
+    .await?
+    .as_ref()
+    .map(Session::try_from)
+    .transpose()
 }
 
-/// Ends every live session of `user` except `keep`; returns how many ended.
+/// Ends every live session of `user` except `keep`; returns the ended sessions.
 pub(crate) async fn revoke_all(
     tx: &mut TenantTx,
     user: UserId,
     keep: Option<SessionId>,
-) -> Result<u64, AppError> {
+) -> Result<Vec<Session>, AppError> {
     let org_id = *tx.org_id().as_uuid();
     let keep = keep.map(|id| *id.as_uuid());
-    tx.execute(
+    tx.query(
         &sql!("sessions/revoke_all.sql"),
         &[&org_id, user.as_uuid(), &keep],
     )
-    .await
+    .await?
+    .iter()
+    .map(Session::try_from)
+    .collect()
 }

@@ -164,15 +164,16 @@ pub(crate) async fn delete(
     tx: &mut TenantTx,
     id: UserId,
     expected: Option<i64>,
-) -> Result<bool, AppError> {
+) -> Result<Option<User>, AppError> {
     let org_id = *tx.org_id().as_uuid();
-    let deleted = tx
-        .execute(
-            &sql!("users/delete.sql"),
-            &[&org_id, id.as_uuid(), &expected],
-        )
-        .await?;
-    Ok(deleted == 1)
+    tx.query_opt(
+        &sql!("users/delete.sql"),
+        &[&org_id, id.as_uuid(), &expected],
+    )
+    .await?
+    .as_ref()
+    .map(User::try_from)
+    .transpose()
 }
 
 pub(crate) async fn restore(tx: &mut TenantTx, id: UserId) -> Result<Option<User>, AppError> {

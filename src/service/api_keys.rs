@@ -10,10 +10,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{AppState, MAX_PAGE_SIZE, authorized, decode_cursor, paginate, require_person};
+use super::{AppState, MAX_PAGE_SIZE, authorized, decode_cursor, events, paginate, require_person};
 use crate::auth::Principal;
 use crate::auth::api_key::NewKey;
-use crate::domain::{ApiKey, ApiKeyId, ApiKeyName, Position, Role};
+use crate::domain::{ApiKey, ApiKeyId, ApiKeyName, EventType, Position, Role};
 use crate::error::AppError;
 use crate::repo::api_keys::{self, NewApiKey};
 
@@ -73,6 +73,7 @@ pub(crate) async fn create(
     )
     .await;
     let key = authorized(&tx, inserted, |role| authorize_create(role, input.role))?;
+    events::record(&mut tx, EventType::ApiKeyCreated, &key);
     tx.commit().await?;
     tracing::info!(api_key_id = %key.id, role = %key.role, "API key created");
     Ok(CreatedKey {
@@ -131,11 +132,12 @@ pub(crate) async fn revoke(
     require_person(state, principal).await?;
     let mut tx = state.db.tenant_tx(principal).await?;
     let key = api_keys::get(&mut tx, id).await;
-    authorized(&tx, key, authorize_read)?.ok_or(AppError::NotFound)?;
+    let key = authorized(&tx, key, authorize_read)?.ok_or(AppError::NotFound)?;
     // Settles a concurrent revocation: only one of them revokes.
     if !api_keys::revoke(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
+    events::record(&mut tx, EventType::ApiKeyRevoked, &key);
     tx.commit().await?;
     tracing::info!(api_key_id = %id, "API key revoked");
     Ok(())

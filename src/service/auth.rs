@@ -1,10 +1,11 @@
 //! Sign-up and log-in.
 
 use super::sessions::{self, ClientInfo, Issued};
-use super::{AppState, outbox, recovery, retrying};
+use super::{AppState, events, outbox, recovery, retrying};
 use crate::auth::Principal;
 use crate::domain::{
-    DisplayName, Email, EmailKind, OrgId, OrgName, OrgSlug, Password, Role, SessionId, UserId,
+    DisplayName, Email, EmailKind, EventType, OrgId, OrgName, OrgSlug, Password, Role, SessionId,
+    UserId,
 };
 use crate::domain::{Organization, User};
 use crate::error::AppError;
@@ -55,6 +56,7 @@ pub(crate) async fn signup(
         let user = users::insert(&mut tx, owner).await?;
         recovery::queue_verification(state, &mut tx, &user, &user.email).await?;
         let session = sessions::open(&mut tx, state, principal_ref, client).await?;
+        events::record(&mut tx, EventType::UserCreated, &user);
         tx.commit().await?;
         Ok((org, user, session))
     })

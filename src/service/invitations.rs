@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use super::outbox::{self, link, when};
 use super::sessions::{ClientInfo, Issued};
-use super::{AppState, MAX_PAGE_SIZE, decode_cursor, paginate, retrying};
+use super::{AppState, MAX_PAGE_SIZE, decode_cursor, events, paginate, retrying};
 use crate::auth::Principal;
 use crate::auth::email_token::{NewToken, PresentedToken, TokenKind};
 use crate::domain::{
-    DisplayName, Email, EmailKind, Invitation, InvitationStatus, Password, Position, Role, User,
-    UserId,
+    DisplayName, Email, EmailKind, EventType, Invitation, InvitationStatus, Password, Position,
+    Role, User, UserId,
 };
 use crate::error::AppError;
 use crate::repo::invitations::{self, NewInvitation, Redeemed};
@@ -249,6 +249,7 @@ pub(crate) async fn accept(
             role,
         };
         let user = users::insert_verified(&mut tx, &new_user).await?;
+        events::record(&mut tx, EventType::UserCreated, &user);
         tx.commit().await?;
         Ok(user)
     })

@@ -4,6 +4,7 @@
 
 pub(crate) mod api_keys;
 pub(crate) mod auth;
+pub(crate) mod events;
 pub(crate) mod idempotency;
 pub(crate) mod invitations;
 pub(crate) mod organizations;
@@ -12,6 +13,7 @@ pub(crate) mod projects;
 pub(crate) mod recovery;
 pub mod sessions;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +42,8 @@ pub struct AppState {
     /// Sends the outbox; requests only wake it.
     pub mail: Arc<Mailer>,
     pub email: EmailPolicy,
+    /// The webhook rules that depend on the settings.
+    pub webhooks: webhooks::WebhookPolicy,
 }
 
 /// What the email flows need to know.

@@ -5,13 +5,14 @@
 //! key settles it). Concurrency control by version (`If-Match`), idempotent creates, soft
 //! delete and restore. The same rules hold in the database (RLS policies of V7 and V14).
 
+use super::events;
 use super::idempotency::{self, Idempotency};
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::db::TenantTx;
 use crate::domain::{
-    Description, Position, Project, ProjectId, ProjectName, ProjectOrder, ProjectStatus, Role,
-    UserId,
+    Description, EventType, Position, Project, ProjectId, ProjectName, ProjectOrder, ProjectStatus,
+    Role, UserId,
 };
 use crate::error::AppError;
 use crate::repo::projects::{self, Filter, NewProject, ProjectChanges};
@@ -113,6 +114,7 @@ pub(crate) async fn create(
         if let Some(idem) = idem {
             idempotency::finish(&mut tx, idem, &project).await?;
         }
+        events::record(&mut tx, EventType::ProjectCreated, &project);
         tx.commit().await?;
         Ok(project)
     })
@@ -217,6 +219,7 @@ pub(crate) async fn update(
         let project = projects::update(&mut tx, id, changes)
             .await?
             .ok_or(AppError::NotFound)?;
+        events::record(&mut tx, EventType::ProjectUpdated, &project);
         tx.commit().await?;
         Ok(project)
     })
@@ -233,9 +236,10 @@ pub(crate) async fn delete(
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
         lock_for_edit(&mut tx, principal, id, None, precondition).await?;
-        if !projects::delete(&mut tx, id).await? {
-            return Err(AppError::NotFound);
-        }
+        let removed = projects::delete(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        events::record(&mut tx, EventType::ProjectDeleted, &removed);
         tx.commit().await
     })
     .await
@@ -269,6 +273,7 @@ pub(crate) async fn restore(
         let project = projects::restore(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound)?;
+        events::record(&mut tx, EventType::ProjectRestored, &project);
         tx.commit().await?;
         Ok(project)
     })

@@ -10,11 +10,13 @@ use uuid::Uuid;
 
 use super::outbox::{self, link, when};
 use super::sessions::ClientInfo;
-use super::{AppState, retrying};
+use super::{AppState, events, retrying};
 use crate::auth::Principal;
 use crate::auth::email_token::{NewToken, PresentedToken, TokenKind};
 use crate::db::TenantTx;
-use crate::domain::{Email, EmailKind, OrgId, OrgSlug, Password, Role, SessionId, User, UserId};
+use crate::domain::{
+    Email, EmailKind, EventType, OrgId, OrgSlug, Password, Role, SessionId, User, UserId,
+};
 use crate::error::AppError;
 use crate::repo::user_tokens::{self, NewUserToken, Redeemed};
 use crate::repo::{self, sessions, users};
@@ -128,7 +130,11 @@ pub(crate) async fn confirm_reset(
         let (email, display_name) = users::set_password(&mut tx, user, password_hash)
             .await?
             .ok_or_else(AppError::token_invalid)?;
-        sessions::revoke_all(&mut tx, user, None).await?;
+        let ended = sessions::revoke_all(&mut tx, user, None).await?;
+        super::sessions::record_revoked(&mut tx, &ended);
+        if let Some(changed) = users::get(&mut tx, user).await? {
+            events::record(&mut tx, EventType::UserUpdated, &changed);
+        }
         user_tokens::use_all(&mut tx, user, TokenKind::PasswordReset).await?;
         outbox::queue(
             &mut tx,
@@ -265,6 +271,7 @@ pub(crate) async fn verify_email(
         let user = users::verify_email(&mut tx, user, &email)
             .await?
             .ok_or_else(AppError::token_invalid)?;
+        events::record(&mut tx, EventType::UserUpdated, &user);
         tx.commit().await?;
         Ok(user)
     })

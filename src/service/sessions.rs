@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{AppState, require_person};
+use super::{AppState, events, require_person};
 use crate::auth::Principal;
 use crate::auth::jwt::AccessToken;
 use crate::auth::refresh::RefreshToken;
 use crate::db::TenantTx;
-use crate::domain::{Session, SessionId};
+use crate::domain::{EventType, Session, SessionId};
 use crate::error::AppError;
 use crate::repo;
 use crate::repo::auth::Rotation;
@@ -138,7 +138,9 @@ fn failed(state: &AppState, client: &ClientInfo, error: AppError) -> AppError {
 pub(crate) async fn logout(state: &AppState, principal: &Principal) -> Result<(), AppError> {
     let person = require_person(state, principal).await?;
     let mut tx = state.db.tenant_tx(principal).await?;
-    repo::sessions::revoke(&mut tx, person.user_id, person.session_id).await?;
+    if let Some(ended) = repo::sessions::revoke(&mut tx, person.user_id, person.session_id).await? {
+        events::record(&mut tx, EventType::SessionRevoked, &ended);
+    }
     tx.commit().await
 }
 
@@ -146,7 +148,8 @@ pub(crate) async fn logout(state: &AppState, principal: &Principal) -> Result<()
 pub(crate) async fn logout_all(state: &AppState, principal: &Principal) -> Result<(), AppError> {
     let person = require_person(state, principal).await?;
     let mut tx = state.db.tenant_tx(principal).await?;
-    repo::sessions::revoke_all(&mut tx, person.user_id, None).await?;
+    let ended = repo::sessions::revoke_all(&mut tx, person.user_id, None).await?;
+    record_revoked(&mut tx, &ended);
     tx.commit().await
 }
 
@@ -171,8 +174,17 @@ pub(crate) async fn end(
 ) -> Result<(), AppError> {
     let person = require_person(state, principal).await?;
     let mut tx = state.db.tenant_tx(principal).await?;
-    if !repo::sessions::revoke(&mut tx, person.user_id, id).await? {
-        return Err(AppError::NotFound);
-    }
+    let ended = repo::sessions::revoke(&mut tx, person.user_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    events::record(&mut tx, EventType::SessionRevoked, &ended);
     tx.commit().await
+}
+
+/// Records a `session.revoked` event for each of `ended` (a log-out everywhere, a new
+/// password, a removed user).
+pub(crate) fn record_revoked(tx: &mut TenantTx, ended: &[Session]) {
+    for session in ended {
+        events::record(tx, EventType::SessionRevoked, session);
+    }
 }

@@ -10,6 +10,7 @@
 //! The same rules hold in the database (RLS policies and triggers of migration V6), so a bug
 //! here cannot grant more than the role allows.
 
+use super::events;
 use super::idempotency::{self, Idempotency};
 use super::{
     AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, outbox, paginate, recovery,
@@ -19,7 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::Principal;
 use crate::domain::{
-    ApiKey, DisplayName, Email, EmailKind, Password, Position, Role, User, UserId,
+    ApiKey, DisplayName, Email, EmailKind, EventType, Password, Position, Role, User, UserId,
 };
 use crate::error::AppError;
 use crate::repo::users::{self, NewUser, UserChanges};
@@ -157,6 +158,7 @@ pub(crate) async fn create(
         if let Some(idem) = idem {
             idempotency::finish(&mut tx, idem, &user).await?;
         }
+        events::record(&mut tx, EventType::UserCreated, &user);
         tx.commit().await?;
         Ok(user)
     })
@@ -220,7 +222,19 @@ pub(crate) async fn update(
                 .person()
                 .filter(|person| person.user_id == target.id)
                 .map(|person| person.session_id);
-            sessions::revoke_all(&mut tx, target.id, keep).await?;
+            let ended = sessions::revoke_all(&mut tx, target.id, keep).await?;
+            super::sessions::record_revoked(&mut tx, &ended);
+        }
+        // A change of role is its own event: a consumer watching roles need not diff users.
+        // A change of role and other fields in one request is both.
+        if user.role != target.role {
+            events::record(&mut tx, EventType::UserRoleChanged, &user);
+        }
+        let others = changes.email.is_some()
+            || changes.display_name.is_some()
+            || changes.password_hash.is_some();
+        if others || user.role == target.role {
+            events::record(&mut tx, EventType::UserUpdated, &user);
         }
         if let Some(new_email) = &pending {
             recovery::queue_verification(state, &mut tx, &user, new_email).await?;
@@ -364,15 +378,17 @@ pub(crate) async fn delete(
             return Err(AppError::forbidden("only owners can remove owners"));
         }
         Precondition::check(precondition, target.version)?;
-        if !users::delete(&mut tx, id, Precondition::expected(precondition)).await? {
-            return Err(if precondition.is_some() {
+        let removed = users::delete(&mut tx, id, Precondition::expected(precondition))
+            .await?
+            .ok_or(if precondition.is_some() {
                 AppError::PreconditionFailed
             } else {
                 AppError::NotFound
-            });
-        }
+            })?;
         // A removed user's sessions end at once (they would fail the session check anyway).
-        sessions::revoke_all(&mut tx, id, None).await?;
+        let ended = sessions::revoke_all(&mut tx, id, None).await?;
+        events::record(&mut tx, EventType::UserDeleted, &removed);
+        super::sessions::record_revoked(&mut tx, &ended);
         tx.commit().await
     })
     .await
@@ -404,6 +420,7 @@ pub(crate) async fn restore(
         let user = users::restore(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound)?;
+        events::record(&mut tx, EventType::UserRestored, &user);
         tx.commit().await?;
         Ok(user)
     })

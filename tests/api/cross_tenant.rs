@@ -48,6 +48,35 @@ async fn fixture_for(app: &TestApp, a_owner: &Member, template: &str) -> Option<
         invitation.assert_status(201);
         return Some(invitation.str("/id"));
     }
+    if template.starts_with("/v1/webhooks/{id}") {
+        let endpoint = app
+            .as_user(a_owner)
+            .post("/v1/webhooks")
+            .json(json!({"url": "https://hooks.a.example/in", "event_types": ["*"]}))
+            .send()
+            .await;
+        endpoint.assert_status(201);
+        let id = endpoint.str("/id");
+        // One delivery of one of A's events, as the relay would create it (no relay runs).
+        app.as_user(a_owner)
+            .post("/v1/projects")
+            .json(json!({"name": "A's webhook project"}))
+            .send()
+            .await
+            .assert_status(201);
+        app.db
+            .superuser()
+            .await
+            .execute(
+                "insert into app.webhook_deliveries (org_id, id, endpoint_id, event_id, event_seq, event_type)
+                 select e.org_id, app.uuid_v7(), $1::text::uuid, e.id, e.seq, e.type
+                 from app.events e where e.org_id = $2::text::uuid order by e.seq desc limit 1",
+                &[&id, &a_owner.org_id],
+            )
+            .await
+            .expect("a delivery of A");
+        return Some(id);
+    }
     if template.starts_with("/v1/me/sessions/{id}") {
         let sessions = app.as_user(a_owner).get("/v1/me/sessions").send().await;
         return Some(sessions.str("/items/0/id"));
@@ -180,6 +209,19 @@ async fn another_orgs_objects_answer_like_random_ids_in_every_operation() {
                 fixtures.insert(resource.clone(), id);
             }
             let target = fixtures[&resource].clone();
+            // A second id in the path (a webhook's delivery) is A's too.
+            let delivery: String = if template.contains("{delivery_id}") {
+                superuser
+                    .query_one(
+                        "select id::text from app.webhook_deliveries where endpoint_id = $1::text::uuid",
+                        &[&target],
+                    )
+                    .await
+                    .expect("A's delivery")
+                    .get(0)
+            } else {
+                String::new()
+            };
             for (who, token) in [("owner", &b_owner.token), ("admin key", &b_key.key)] {
                 let before = database_state(&superuser).await;
                 let body = operation["requestBody"]["content"]["application/json"]["schema"]
@@ -188,9 +230,12 @@ async fn another_orgs_objects_answer_like_random_ids_in_every_operation() {
                 let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
                     .expect("an HTTP method");
                 let send = |id: String| {
-                    let mut req = app
-                        .with_bearer(token)
-                        .request(method.clone(), &template.replace("{id}", &id));
+                    let mut req = app.with_bearer(token).request(
+                        method.clone(),
+                        &template
+                            .replace("{id}", &id)
+                            .replace("{delivery_id}", &delivery),
+                    );
                     if let Some(body) = &body {
                         req = req.json(body.clone());
                     }
@@ -226,4 +271,67 @@ async fn another_orgs_objects_answer_like_random_ids_in_every_operation() {
         "the matrix must cover every operation of the spec that takes an id"
     );
     println!("{} operations that take an id covered", covered.len());
+}
+
+/// `GET /v1/events` has no id in its path: its filters are the way to name another
+/// organization's objects. Organization B's owner and admin key, filtering on A's project, A's
+/// owner, or nothing at all, list only B's own events; A's cursor is refused.
+#[tokio::test]
+async fn another_orgs_events_are_never_listed() {
+    let app = TestApp::spawn().await;
+    let a_owner = app.signup("org-a").await;
+    let b_owner = app.signup("org-b").await;
+    let b_key = app.create_key(&b_owner, "admin").await;
+    let project = app
+        .as_user(&a_owner)
+        .post("/v1/projects")
+        .json(json!({"name": "A's secret project"}))
+        .send()
+        .await;
+    project.assert_status(201);
+    let a_project = project.str("/id");
+    app.as_user(&a_owner)
+        .delete(&format!("/v1/projects/{a_project}"))
+        .send()
+        .await
+        .assert_status(204);
+    let a_page = app.as_user(&a_owner).get("/v1/events?limit=1").send().await;
+    a_page.assert_status(200);
+    let a_cursor = a_page.str("/next_cursor");
+    let b_events = app.as_user(&b_owner).get("/v1/events").send().await;
+    b_events.assert_status(200);
+    let b_ids: BTreeSet<String> = b_events.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert!(!b_ids.is_empty(), "premise: B has events of its own");
+
+    for (who, token) in [("owner", &b_owner.token), ("admin key", &b_key.key)] {
+        for query in [
+            String::new(),
+            format!("?subject_id={a_project}"),
+            format!("?actor_id={}", a_owner.user_id),
+            "?type=project.created&type=project.deleted".to_owned(),
+        ] {
+            let resp = app
+                .with_bearer(token)
+                .get(&format!("/v1/events{query}"))
+                .send()
+                .await;
+            resp.assert_status(200);
+            for event in resp.body["items"].as_array().expect("items") {
+                assert!(
+                    b_ids.contains(event["id"].as_str().expect("id")),
+                    "B's {who} listed {event} with {query:?}"
+                );
+            }
+        }
+        app.with_bearer(token)
+            .get(&format!("/v1/events?cursor={a_cursor}&limit=1"))
+            .send()
+            .await
+            .assert_error(400, "INVALID_CURSOR");
+    }
 }

@@ -19,8 +19,8 @@ const ORGS: i64 = 1000;
 /// The ids (org, user, session, project) of one seeded organization.
 pub(crate) type SeededIds = (uuid::Uuid, uuid::Uuid, uuid::Uuid, uuid::Uuid);
 
-/// Seeds `orgs` (at least 42) organizations of 20 users, 20 sessions, 40 projects, 20
-/// idempotency keys and 5 API keys each (key k's secret hashes as SHA-256 of `secret-<k>`),
+/// Seeds `orgs` (at least 42) organizations of 20 users, 20 sessions, 40 projects (and their
+/// 40 events), 20 idempotency keys and 5 API keys each (key k's secret hashes as SHA-256 of `secret-<k>`),
 /// and returns the ids of one of them.
 pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededIds {
     client
@@ -67,6 +67,25 @@ pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededId
                select org_id, ('00000000-0000-7000-8007-' || substr(id::text, 25))::uuid,
                       'password_reset', email, '{{}}', 'sent'
                from app.users;
+             insert into app.events (org_id, id, seq, type, subject_id, actor_type, actor_id, payload)
+               select p.org_id, ('00000000-0000-7000-8005-' || substr(p.id::text, 25))::uuid,
+                      row_number() over (partition by p.org_id order by p.id),
+                      'project.created', p.id, 'user', p.owner_id, '{{}}'::jsonb
+               from app.projects p;
+             insert into app.event_counters (org_id, last_seq)
+               select org_id, max(seq) from app.events group by org_id;
+             insert into app.webhook_endpoints (org_id, id, url, event_types, secret, last_event_seq)
+               select ('00000000-0000-7000-8000-' || lpad(to_hex(o), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8006-' || lpad(to_hex(o * 10 + k), 12, '0'))::uuid,
+                      'https://hooks.example/' || o, array['*'], decode(repeat('00', 32), 'hex'), 10
+               from generate_series(1, {orgs}) o, generate_series(1, 2) k;
+             insert into app.webhook_deliveries (org_id, id, endpoint_id, event_id, event_seq, event_type, status)
+               select ('00000000-0000-7000-8000-' || lpad(to_hex(o), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8007-' || lpad(to_hex(o * 1000 + k * 100 + e), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8006-' || lpad(to_hex(o * 10 + k), 12, '0'))::uuid,
+                      ('00000000-0000-7000-8005-' || lpad(to_hex(o * 1000 + e), 12, '0'))::uuid,
+                      e, 'project.created', case when e <= 8 then 'succeeded' else 'pending' end
+               from generate_series(1, {orgs}) o, generate_series(1, 2) k, generate_series(1, 10) e;
              analyze;"
         ))
         .await
@@ -85,6 +104,20 @@ pub(crate) async fn seed(client: &tokio_postgres::Client, orgs: i64) -> SeededId
 /// `secret-1`).
 pub(crate) fn seeded_api_key() -> uuid::Uuid {
     uuid::Uuid::parse_str(&format!("00000000-0000-7000-8004-{:012x}", 42 * 1000 + 1)).expect("uuid")
+}
+
+/// Webhook endpoint 1 of the organization [`seed`] returns.
+pub(crate) fn seeded_webhook() -> uuid::Uuid {
+    uuid::Uuid::parse_str(&format!("00000000-0000-7000-8006-{:012x}", 42 * 10 + 1)).expect("uuid")
+}
+
+/// A pending delivery (event 9) of [`seeded_webhook`].
+pub(crate) fn seeded_delivery() -> uuid::Uuid {
+    uuid::Uuid::parse_str(&format!(
+        "00000000-0000-7000-8007-{:012x}",
+        42 * 1000 + 100 + 9
+    ))
+    .expect("uuid")
 }
 
 /// Nodes of a JSON plan, depth first.
@@ -201,6 +234,20 @@ pub(crate) struct Bindings {
     api_key: uuid::Uuid,
     no_time: Option<chrono::DateTime<chrono::Utc>>,
     kind: &'static str,
+    no_types: Option<Vec<String>>,
+    types: Option<Vec<String>>,
+    event_type: &'static str,
+    after_seq: Option<i64>,
+    webhook: uuid::Uuid,
+    webhooks: Vec<uuid::Uuid>,
+    delivery: uuid::Uuid,
+    url: &'static str,
+    event_types: Vec<String>,
+    no_bool: Option<bool>,
+    seq: i64,
+    no_i32: Option<i32>,
+    latency: i32,
+    limit_i32: i32,
 }
 
 impl Bindings {
@@ -229,6 +276,23 @@ impl Bindings {
             api_key: seeded_api_key(),
             no_time: None,
             kind: "password_reset",
+            no_types: None,
+            types: Some(vec![
+                "project.created".to_owned(),
+                "project.updated".to_owned(),
+            ]),
+            event_type: "project.updated",
+            after_seq: Some(10),
+            webhook: seeded_webhook(),
+            webhooks: vec![seeded_webhook()],
+            delivery: seeded_delivery(),
+            url: "https://hooks.example/x",
+            event_types: vec!["*".to_owned()],
+            no_bool: None,
+            seq: 10,
+            no_i32: None,
+            latency: 12,
+            limit_i32: 100,
         }
     }
 
@@ -258,6 +322,16 @@ impl Bindings {
             api_key,
             no_time,
             kind,
+            no_types,
+            types,
+            event_type,
+            after_seq,
+            webhook,
+            delivery,
+            url,
+            event_types,
+            no_bool,
+            seq,
             ..
         } = self;
         vec![
@@ -355,6 +429,87 @@ impl Bindings {
             ),
             ("users/verify_email.sql", vec![org, user, email]),
             ("users/email_change.sql", vec![org, user, email]),
+            (
+                "webhooks/insert.sql",
+                vec![org, project, url, event_types, name, hash, seq],
+            ),
+            ("webhooks/get.sql", vec![org, webhook]),
+            ("webhooks/get_for_update.sql", vec![org, webhook]),
+            ("webhooks/list.sql", vec![org, missing, limit]),
+            (
+                "webhooks/update.sql",
+                vec![org, webhook, no_text, no_types, no_text, no_bool, seq],
+            ),
+            ("webhooks/park_deliveries.sql", vec![org, webhook, yes]),
+            ("webhooks/delete.sql", vec![org, webhook]),
+            (
+                "webhooks/rotate_secret.sql",
+                vec![org, webhook, hash, no_time],
+            ),
+            (
+                "webhooks/list_deliveries.sql",
+                vec![org, webhook, no_text, missing, limit],
+            ),
+            (
+                "webhooks/retry_delivery.sql",
+                vec![org, webhook, delivery, yes],
+            ),
+            ("webhooks/newest_event_seq.sql", vec![org]),
+            (
+                "events/emit.sql",
+                vec![org, api_key, event_type, project, key, body],
+            ),
+            (
+                "events/list.sql",
+                vec![
+                    org, no_types, missing, missing, no_time, no_time, none_i64, limit,
+                ],
+            ),
+            (
+                "events/list.sql",
+                vec![
+                    org, types, project, user, no_time, no_time, after_seq, limit,
+                ],
+            ),
+        ]
+    }
+
+    /// The relay's queries, run as tenantry_relay in the organization it entered.
+    pub(crate) fn relay_cases(&self) -> Vec<(&'static str, Vec<&(dyn ToSql + Sync)>)> {
+        let org = &self.ids.0;
+        let Self {
+            limit,
+            secs,
+            webhook,
+            webhooks,
+            delivery,
+            status,
+            no_time,
+            no_i32,
+            no_text,
+            latency,
+            limit_i32,
+            ..
+        } = self;
+        vec![
+            ("relay/enter.sql", vec![org]),
+            ("relay/fan_out.sql", vec![org, limit]),
+            ("relay/claim.sql", vec![org, secs, webhook, limit]),
+            ("relay/run.sql", vec![org, webhooks, limit]),
+            (
+                "relay/record.sql",
+                vec![
+                    org, delivery, webhook, status, no_time, no_i32, no_text, no_text, latency,
+                    secs,
+                ],
+            ),
+            ("relay/release.sql", vec![org, webhook, webhook]),
+            ("relay/endpoint_succeeded.sql", vec![org, webhook]),
+            ("relay/endpoint_failed.sql", vec![org, webhook]),
+            ("relay/disable_endpoint.sql", vec![org, webhook]),
+            ("relay/hold_deliveries.sql", vec![org, webhook]),
+            ("relay/due_orgs.sql", vec![limit_i32]),
+            ("relay/backlog.sql", vec![]),
         ]
     }
 }
@@ -412,8 +567,20 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
     let (org, user, session, _) = ids;
     let bindings = Bindings::new(ids);
     let cases = bindings.cases();
+    let relay_cases = bindings.relay_cases();
 
     let mut problems = Vec::new();
+    // The relay's queries, as the relay runs them: tenantry_relay, in one organization.
+    client
+        .batch_execute("begin; set local role tenantry_relay;")
+        .await
+        .expect("begin");
+    client
+        .query_one("select app.relay_enter($1)", &[&org])
+        .await
+        .expect("the relay's context");
+    problems.extend(explain_problems(&client, &relay_cases).await);
+    client.batch_execute("rollback").await.expect("rollback");
     client
         .batch_execute("begin; set local role tenantry_app;")
         .await
@@ -422,7 +589,29 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
         .query_one("select app.enter($1, $2, $3)", &[&org, &user, &session])
         .await
         .expect("a tenant context");
-    for (file, params) in &cases {
+    problems.extend(explain_problems(&client, &cases).await);
+    client.batch_execute("rollback").await.expect("rollback");
+    let mut all_cases = cases;
+    all_cases.extend(relay_cases);
+    assert_every_query_is_covered(&all_cases);
+    assert!(
+        problems.is_empty(),
+        "plans that do not scale:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Statements whose CTEs write more than one table (an INSERT of rows read from others, with
+/// UPDATEs): their scans are checked, not the write's shape.
+const MULTI_WRITES: &[&str] = &["relay/fan_out.sql", "relay/claim.sql", "relay/record.sql"];
+
+/// What is wrong with the plans of `cases`, in the context `client` has entered.
+async fn explain_problems(
+    client: &tokio_postgres::Client,
+    cases: &[(&str, Vec<&(dyn ToSql + Sync)>)],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (file, params) in cases {
         let sql = query_text(file);
         let explained = client
             .query_one(&format!("explain (format json) {sql}"), params)
@@ -431,7 +620,9 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
         let plan: Value = explained.get(0);
         let mut all = Vec::new();
         nodes(&plan[0]["Plan"], &mut all);
-        problems.extend(write_problems(file, &all));
+        if !MULTI_WRITES.contains(file) {
+            problems.extend(write_problems(file, &all));
+        }
         for node in &all {
             let kind = node["Node Type"].as_str().unwrap_or_default();
             let relation = node["Relation Name"].as_str().unwrap_or_default();
@@ -452,11 +643,5 @@ async fn every_repository_query_uses_indexes_and_evaluates_the_policy_once() {
             }
         }
     }
-    client.batch_execute("rollback").await.expect("rollback");
-    assert_every_query_is_covered(&cases);
-    assert!(
-        problems.is_empty(),
-        "plans that do not scale:\n{}",
-        problems.join("\n")
-    );
+    problems
 }

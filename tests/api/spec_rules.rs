@@ -93,6 +93,20 @@ const FIELDS: &[(Place, Rule)] = &[
     (Place::Param("listUsers", "cursor"), ok::<Cursor>),
     (Place::Param("listApiKeys", "cursor"), ok::<Cursor>),
     (Place::Param("listInvitations", "cursor"), ok::<Cursor>),
+    (Place::Param("listWebhooks", "cursor"), ok::<Cursor>),
+    (
+        Place::Param("listWebhookDeliveries", "cursor"),
+        ok::<Cursor>,
+    ),
+    (
+        Place::Body("CreateWebhookRequest", "description"),
+        ok::<Description>,
+    ),
+    (
+        Place::Body("UpdateWebhookRequest", "description"),
+        ok::<Description>,
+    ),
+    (Place::Param("listEvents", "cursor"), ok::<Cursor>),
     (
         Place::Param("createProject", "Idempotency-Key"),
         ok::<IdempotencyKey>,

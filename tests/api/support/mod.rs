@@ -69,6 +69,8 @@ pub fn settings_for(db: &TestDb) -> Settings {
     settings.mail_worker = false;
     settings.invitations_per_hour = 100_000;
     settings.password_resets_per_hour = 100_000;
+    // The webhook relay runs only in the tests about it (tests/api/webhooks.rs).
+    settings.webhook_relay = false;
     settings
 }
 

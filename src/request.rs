@@ -1,5 +1,6 @@
-//! What the current request knows about itself, reachable from anywhere inside it (error
-//! envelopes, the bearer scheme, the request log line) through a task-local.
+//! What the current request knows about itself (its id, its caller), reachable from anywhere
+//! inside it (error envelopes, the bearer scheme, the request log line, the events a change
+//! records) through a task-local. The HTTP middleware opens it; no HTTP types here.
 
 use std::sync::{Arc, OnceLock};
 

@@ -1,0 +1,6 @@
+-- Holds ($3 = false: next attempt at infinity) or releases ($3 = true: due now) the
+-- pending deliveries of an endpoint that was disabled or enabled.
+-- $1 org_id uuid, $2 endpoint_id uuid, $3 enabled bool. Rows: none.
+update app.webhook_deliveries
+set next_attempt_at = case when $3 then now() else 'infinity'::timestamptz end
+where org_id = $1 and endpoint_id = $2 and status = 'pending'

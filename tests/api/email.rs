@@ -735,3 +735,43 @@ async fn a_pending_address_taken_meanwhile_is_not_given_twice() {
         .await
         .assert_error(409, "EMAIL_ALREADY_EXISTS");
 }
+
+/// `tenantry relay` (no HTTP server) sends the outbox too: an email queued by a service whose
+/// own worker is off reaches the SMTP server through the relay process.
+#[tokio::test]
+async fn the_relay_process_sends_the_outbox() {
+    let smtp = SmtpSink::start().await;
+    let app = app_with(&smtp.url(), |s| s.mail_worker = false).await;
+    let owner = app.signup("acme").await;
+    invite(&app, &owner, "relayed@acme.test", "member").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        smtp.received().is_empty(),
+        "nothing is sent without a worker"
+    );
+
+    let mut relay = std::process::Command::new(env!("CARGO_BIN_EXE_tenantry"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("TENANTRY_") || name == "RUST_LOG" {
+            relay.env_remove(name);
+        }
+    }
+    let mut relay = relay
+        .arg("relay")
+        .env("TENANTRY_DATABASE_URL", app.db.url())
+        .env("TENANTRY_JWT_SECRET", crate::support::TEST_JWT_SECRET)
+        .env("TENANTRY_CREATE_DATABASE", "false")
+        .env("TENANTRY_MIGRATE_ON_START", "false")
+        .env("TENANTRY_SMTP_URL", smtp.url())
+        .env("TENANTRY_MAIL_POLL_MS", "50")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tenantry relay starts");
+
+    let email = smtp.nth("relayed@acme.test", 1).await;
+    let _ = relay.kill();
+    let _ = relay.wait();
+    accept(&app, &email.token("inv")).await.assert_status(201);
+}

@@ -32,6 +32,7 @@ from tenantry_client.api.invitations import (
     resend_invitation,
     revoke_invitation,
 )
+from tenantry_client.api.events import list_events
 from tenantry_client.api.me import get_me, resend_verification_email
 from tenantry_client.api.projects import create_project, list_projects
 from tenantry_client.api.users import create_user, get_user, list_users
@@ -53,9 +54,12 @@ from tenantry_client.models import (
     CreateProjectRequest,
     CreateUserRequest,
     ErrorEnvelope,
+    EventPage,
+    EventType,
     LoginRequest,
     MeApiKey,
     MeUserDto,
+    Project,
     ProjectPage,
     RefreshRequest,
     SignupRequest,
@@ -174,6 +178,13 @@ def main():
         expect(response.status_code == 201, f"project {i} created")
     projects = list_projects.sync_detailed(client=acme_client, limit=10)
     expect(isinstance(projects.parsed, ProjectPage) and len(projects.parsed.items) == 3, "projects are listed")
+    events = list_events.sync_detailed(client=acme_client, type_=[EventType.PROJECT_CREATED], limit=10)
+    expect(events.status_code == 200 and isinstance(events.parsed, EventPage), "events are listed")
+    expect(len(events.parsed.items) == 3, "one project.created event per project")
+    expect(all(isinstance(e.data, Project) for e in events.parsed.items),
+           "each event's data is parsed into the typed Project model")
+    expect([e.data.name for e in events.parsed.items] == ["Project 0", "Project 1", "Project 2"],
+           "in commit order")
 
     minted = create_api_key.sync_detailed(
         client=acme_client, body=CreateApiKeyRequest(name="CI", role=ApiKeyRole.MEMBER)

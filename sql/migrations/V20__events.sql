@@ -16,10 +16,12 @@
 --     EventType is the one list.
 --   - subject_id: the id of the resource the event is about.
 --   - actor_type/actor_id: who acted ('user' or 'api_key'), stamped from the transaction's
---     context by app.current_actor_type()/app.current_actor_id() (V19), never by the caller.
+--     context by app.current_actor_type()/app.current_actor_id() (V19) in the trigger
+--     app.stamp_event, never by the caller.
 --   - request_id: the HTTP request's id (X-Request-Id), NULL outside a request.
 --   - payload: the resource as the API returns it (never a secret or a hash).
---   - created_at: the transaction's time (now()), so it equals the resource's updated_at.
+--   - created_at: the transaction's time (now(), stamped by app.stamp_event), so it equals
+--     the resource's updated_at.
 --
 --   Writing: only through app.emit_event(org_id, id, type, subject_id, request_id, payload),
 --   which the service sends last, pipelined with COMMIT (no extra round trip). It returns the
@@ -105,8 +107,8 @@ alter table app.events force row level security;
 -- (an event names every actor and carries whole resources).
 create policy events_select on app.events for select to tenantry_app
     using (org_id = app.current_org_id() and app.current_user_role() in ('owner', 'admin'));
--- Anyone who changes something records it; the actor is the transaction's, whatever a buggy
--- caller would claim.
+-- Anyone who changes something records it; the actor is the transaction's (app.stamp_event
+-- sets it, and the policy checks it), whatever a buggy caller would claim.
 create policy events_insert on app.events for insert to tenantry_app
     with check (org_id = app.current_org_id()
                 and actor_type = app.current_actor_type()
@@ -118,9 +120,31 @@ create policy events_update on app.events for update to tenantry_app
 create policy events_delete on app.events for delete to tenantry_app
     using (org_id = app.current_org_id() and false);
 
-grant select on app.events to tenantry_app;
-grant insert (org_id, id, seq, type, subject_id, request_id, payload) on app.events
-    to tenantry_app;
+-- INSERT on the whole row: Citus evaluates column defaults on the coordinator and sends every
+-- column to the shard, where a column-level grant would refuse the defaulted ones. The actor
+-- and the time are stamped by this trigger instead, whatever the statement says.
+grant select, insert on app.events to tenantry_app;
+
+create function app.stamp_event() returns trigger
+    language plpgsql
+    set search_path = pg_catalog, pg_temp
+    as $$
+begin
+    -- In a tenant transaction there is always an actor. Without one (the owner seeding or
+    -- repairing data by hand) the row is kept as written; tenantry_app without an actor is
+    -- refused by the insert policy.
+    if app.current_actor_id() is not null then
+        new.actor_type := app.current_actor_type();
+        new.actor_id := app.current_actor_id();
+        new.created_at := now();
+    end if;
+    return new;
+end
+$$;
+revoke all on function app.stamp_event() from public;
+
+create trigger stamp_event before insert on app.events
+    for each row execute function app.stamp_event();
 
 ------------------------------------------------------------------------------------------------
 -- app.emit_event: the one way to write an event. SECURITY INVOKER (it runs as tenantry_app,

@@ -35,12 +35,16 @@ select throws_ok(
     $$select app.emit_event('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'cccccccc-0000-7000-8000-0000000000e3',
                             'project.created', 'cccccccc-0000-4000-8000-0000000000f1', 'r', '{}')$$,
     '42501', null, 'no event for another organization');
-select throws_ok(
-    $$insert into app.events (org_id, id, seq, type, subject_id, actor_type, actor_id, payload)
-      values ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'cccccccc-0000-7000-8000-0000000000e4', 99,
-              'project.created', 'cccccccc-0000-4000-8000-0000000000f1', 'user',
-              'aaaaaaaa-0000-4000-8000-000000000002', '{}')$$,
-    '42501', null, 'the actor columns cannot be written (no column grant)');
+savepoint forged;
+insert into app.events (org_id, id, seq, type, subject_id, actor_type, actor_id, payload, created_at)
+    values ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'cccccccc-0000-7000-8000-0000000000e4', 99,
+            'project.created', 'cccccccc-0000-4000-8000-0000000000f1', 'api_key',
+            'aaaaaaaa-0000-4000-8000-000000000002', '{}', '2000-01-01');
+select results_eq(
+    $$select actor_type, actor_id, created_at = now() from app.events where seq = 99$$,
+    $$values ('user'::text, 'aaaaaaaa-0000-4000-8000-000000000001'::uuid, true)$$,
+    'a forged actor and time are replaced by the transaction''s (app.stamp_event)');
+rollback to savepoint forged;
 select throws_ok(
     $$insert into app.events (org_id, id, seq, type, subject_id, payload)
       values ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'cccccccc-0000-7000-8000-0000000000e5', 99,

@@ -248,3 +248,28 @@ impl EventsApi {
         })))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::registry::Registry;
+
+    use super::*;
+
+    /// The spec's names of the types are the domain's, in the same order: one list. (The
+    /// conversions are exhaustive matches, so neither side can lack a type.)
+    #[test]
+    fn the_specs_event_types_are_the_domains() {
+        let mut registry = Registry::new();
+        EventTypeDto::register(&mut registry);
+        let names: Vec<serde_json::Value> = registry.schemas["EventType"].enum_items.clone();
+        let domain: Vec<serde_json::Value> = EventType::ALL
+            .iter()
+            .map(|t| serde_json::Value::from(t.as_str()))
+            .collect();
+        assert_eq!(names, domain);
+        for name in names {
+            let dto = EventTypeDto::parse_from_json(Some(name.clone())).expect("a type");
+            assert_eq!(serde_json::Value::from(EventType::from(dto).as_str()), name);
+        }
+    }
+}

@@ -270,6 +270,7 @@ fn request_example(schema: &str) -> Option<serde_json::Value> {
             "name": "Apollo", "description": "To the moon.", "status": "active"
         }),
         "UpdateProjectRequest" => json!({"status": "archived"}),
+        "UpdateOrganizationRequest" => json!({"name": "Acme Corporation"}),
         "CreateApiKeyRequest" => json!({"name": "CI deploys", "role": "member"}),
         _ => return None,
     })

@@ -43,3 +43,16 @@ pub(crate) async fn get(tx: &mut TenantTx) -> Result<Option<Organization>, AppEr
         .map(Organization::try_from)
         .transpose()
 }
+
+/// Renames the transaction's organization; None when the caller may not (RLS: owners only).
+pub(crate) async fn update(
+    tx: &mut TenantTx,
+    name: &str,
+) -> Result<Option<Organization>, AppError> {
+    let id = *tx.org_id().as_uuid();
+    tx.query_opt(&sql!("organizations/update.sql"), &[&id, &name])
+        .await?
+        .as_ref()
+        .map(Organization::try_from)
+        .transpose()
+}

@@ -6,19 +6,20 @@
 //! query that Citus routes to one shard:
 //! 1. fan-out: each enabled endpoint's new events (after its cursor, in commit order) become
 //!    deliveries (`relay/fan_out.sql`);
-//! 2. claim: for each endpoint, its oldest pending delivery if due, leased for the attempt
-//!    timeout plus a margin (`FOR UPDATE SKIP LOCKED` within the organization; no
-//!    cross-organization lock);
-//! 3. send, concurrently across endpoints, signed per Standard Webhooks; the event's id is
-//!    the `webhook-id` of every attempt;
-//! 4. record the outcome if the claim still holds: succeeded, or pending again after an
-//!    exponential backoff with jitter, or dead after the last attempt; count the endpoint's
-//!    consecutive failures and disable it past the limit.
+//! 2. claim: endpoints whose oldest pending delivery is due, locked with `FOR UPDATE SKIP
+//!    LOCKED` within the organization (no cross-organization lock) and leased to this relay
+//!    (`relay/claim.sql`), with the next deliveries of each, in commit order (`relay/run.sql`);
+//! 3. send each endpoint's run in order (endpoints concurrently), signed per Standard
+//!    Webhooks; the event's id is the `webhook-id` of every attempt;
+//! 4. record each attempt at once, if the lease still holds (renewing it): succeeded, or
+//!    pending again after an exponential backoff with jitter (the run stops there: later
+//!    deliveries wait behind it), or dead after the last attempt; count the endpoint's
+//!    consecutive failures and disable it past the limit; then release the endpoint.
 //!
-//! A relay killed mid-batch leaves leased deliveries; their lease expires and any relay sends
-//! them again, with the same `webhook-id` (at least once). Any number of relays may run: the
-//! claim skips what another holds, and an endpoint's later deliveries wait for its head, so
-//! each endpoint receives its events in commit order.
+//! A relay killed mid-run leaves its endpoints leased; the lease expires (the attempt timeout
+//! plus a margin) and any relay resends what was in flight, with the same `webhook-id` (at
+//! least once). Any number of relays may run: one delivers to an endpoint at a time, so each
+//! endpoint receives its events in commit order.
 //!
 //! Which organizations have work comes from `LISTEN tenantry_webhooks` (a delivery or an
 //! event notifies its organization's id) and, as a fallback, from polling
@@ -296,12 +297,15 @@ impl RelayTx {
             client: Some(client),
         };
         let c = tx.client()?;
-        // Each statement is its own message (Citus forwards a multi-statement string whole).
-        c.batch_execute("BEGIN").await?;
-        c.batch_execute("SET LOCAL ROLE tenantry_relay").await?;
-        c.batch_execute("SET LOCAL citus.propagate_set_commands = 'local'")
-            .await?;
-        c.query(sql!("relay/enter.sql").text(), &[&org]).await?;
+        let enter: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&org];
+        // Each statement is its own message (Citus forwards a multi-statement string whole),
+        // pipelined: polled together, they are sent in order in one round trip.
+        futures_util::try_join!(
+            c.batch_execute("BEGIN"),
+            c.batch_execute("SET LOCAL ROLE tenantry_relay"),
+            c.batch_execute("SET LOCAL citus.propagate_set_commands = 'local'"),
+            c.query(sql!("relay/enter.sql").text(), &enter),
+        )?;
         Ok(tx)
     }
 
@@ -321,9 +325,13 @@ impl RelayTx {
 
     async fn commit(mut self) -> Result<(), RelayError> {
         self.client()?.batch_execute("COMMIT").await?;
-        // Committed: the connection is clean and goes back to the pool.
-        drop(self.client.take());
+        self.finish();
         Ok(())
+    }
+
+    /// Committed: the connection is clean and goes back to the pool.
+    fn finish(&mut self) {
+        drop(self.client.take());
     }
 }
 
@@ -497,7 +505,7 @@ async fn record(
     let error = attempt.failure.map(|f| f.as_str());
     let latency = i32::try_from(attempt.latency.as_millis()).unwrap_or(i32::MAX);
     let lease = settings.lease().as_secs_f64();
-    let tx = RelayTx::begin(pool, org).await?;
+    let mut tx = RelayTx::begin(pool, org).await?;
     let recorded = tx
         .query(
             sql!("relay/record.sql"),
@@ -524,9 +532,14 @@ async fn record(
         tracing::warn!(delivery_id = %delivery.id, org_id = %org, "webhook delivery is dead");
     }
     if attempt.succeeded() {
-        tx.query(sql!("relay/endpoint_succeeded.sql"), &[&org, &endpoint.id])
-            .await?;
-        tx.commit().await?;
+        // The failure count restarts and the transaction commits in the same round trip.
+        let c = tx.client()?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&org, &endpoint.id];
+        futures_util::try_join!(
+            c.query(sql!("relay/endpoint_succeeded.sql").text(), &params),
+            c.batch_execute("COMMIT"),
+        )?;
+        tx.finish();
         return Ok(true);
     }
     let failures = tx

@@ -61,11 +61,11 @@ fn the_api_service_holds_no_owner_credentials_and_waits_for_the_migrations() {
 }
 
 #[test]
-fn the_login_role_of_the_api_is_a_member_of_both_request_roles() {
+fn the_login_role_of_the_api_is_a_member_of_the_request_roles_and_the_relays() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/initdb/10-roles.sh");
     let script = std::fs::read_to_string(path).expect("10-roles.sh");
     assert!(
-        script.contains("grant tenantry_app, tenantry_anon to tenantry_api;"),
+        script.contains("grant tenantry_app, tenantry_anon, tenantry_relay to tenantry_api;"),
         "{script}"
     );
     assert!(script.contains("create role tenantry_api login nosuperuser nobypassrls noinherit"));

@@ -754,3 +754,49 @@ async fn paging_with_any_filters_and_limit_yields_exactly_the_matching_events_in
         assert_eq!(got, expected, "case {case}: {query} limit {limit}");
     }
 }
+
+#[tokio::test]
+async fn owners_rename_the_organization_and_it_records_organization_updated() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("acme").await;
+    let admin = app.add_user(&owner, "admin@acme.test", "admin").await;
+    let member = app.add_user(&owner, "member@acme.test", "member").await;
+    let admin_key = app.create_key(&owner, "admin").await;
+    let start = all_events(&app, &owner, "").await.len();
+
+    for token in [&admin.token, &member.token, &admin_key.key] {
+        app.with_bearer(token)
+            .patch("/v1/org")
+            .json(json!({"name": "Taken over"}))
+            .send()
+            .await
+            .assert_error(403, "FORBIDDEN");
+    }
+    app.as_user(&owner)
+        .patch("/v1/org")
+        .json(json!({"name": "bad\u{202e}name"}))
+        .send()
+        .await
+        .assert_error(422, "VALIDATION_FAILED");
+    let renamed = app
+        .as_user(&owner)
+        .patch("/v1/org")
+        .json(json!({"name": "Acme Corporation"}))
+        .send()
+        .await;
+
+    renamed.assert_status(200);
+    assert_eq!(renamed.body["name"], "Acme Corporation");
+    assert_eq!(renamed.body["slug"], "acme", "the slug does not change");
+    let org = app.as_user(&member).get("/v1/org").send().await;
+    assert_eq!(org.body, renamed.body, "everyone reads the new name");
+    let events = events_since(&app, &owner, start).await;
+    assert_eq!(
+        events.len(),
+        1,
+        "refused renames record nothing: {events:?}"
+    );
+    assert_eq!(events[0]["type"], "organization.updated");
+    assert_eq!(events[0]["subject_id"], owner.org_id.as_str());
+    assert_eq!(events[0]["data"], renamed.body);
+}

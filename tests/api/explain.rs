@@ -166,6 +166,7 @@ fn scan_problem(node: &Value) -> Option<String> {
 /// Writes that change one row, by its primary key. (`sessions/revoke.sql` also names one row,
 /// but may as well be found through `(org_id, user_id)`, among the user's few sessions.)
 const SINGLE_ROW_WRITES: &[&str] = &[
+    "organizations/update.sql",
     "users/update.sql",
     "users/delete.sql",
     "users/restore.sql",
@@ -337,6 +338,7 @@ impl Bindings {
         vec![
             ("organizations/get.sql", vec![org]),
             ("organizations/insert.sql", vec![org, name, name]),
+            ("organizations/update.sql", vec![org, name]),
             ("users/get.sql", vec![org, user]),
             ("users/get_any.sql", vec![org, user]),
             ("users/get_for_change.sql", vec![org, user, email]),

@@ -37,6 +37,10 @@ type Rule = fn(&str) -> bool;
 const FIELDS: &[(Place, Rule)] = &[
     (Place::Body("SignupRequest", "org_name"), ok::<OrgName>),
     (
+        Place::Body("UpdateOrganizationRequest", "name"),
+        ok::<OrgName>,
+    ),
+    (
         Place::Body("SignupRequest", "display_name"),
         ok::<DisplayName>,
     ),

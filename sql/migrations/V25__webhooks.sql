@@ -41,22 +41,24 @@ grant execute on function app.current_user_id(), app.current_user_role(), app.cu
 -- The endpoints' checks run on the relay's updates too.
 grant execute on function app.is_free_text(text) to tenantry_relay;
 
--- UUIDv7 in SQL (PostgreSQL 15 has no uuidv7()): the relay creates deliveries in SQL.
-create function app.uuid_v7() returns uuid
-    language sql volatile parallel safe
+-- A delivery's id, made by the relay's fan-out in SQL: the first 48 bits of its event's id
+-- (a UUIDv7: the event's time), then bits of a hash of (endpoint, event), with the version and
+-- variant of a UUIDv7. Deliveries sort by their events' time, and the function is immutable
+-- (Citus accepts no volatile function in a distributed INSERT ... SELECT).
+create function app.delivery_id(p_endpoint_id uuid, p_event_id uuid) returns uuid
+    language sql immutable strict parallel safe
     set search_path = pg_catalog, pg_temp
     as $$
 select encode(
-           set_bit(set_bit(
-               overlay(uuid_send(gen_random_uuid())
-                       placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint)
-                                         from 3)
+           set_bit(set_bit(set_bit(set_bit(set_bit(set_bit(
+               overlay(decode(md5(p_endpoint_id::text || p_event_id::text), 'hex')
+                       placing substring(uuid_send(p_event_id) from 1 for 6)
                        from 1 for 6),
-               52, 1), 53, 1),
+               52, 1), 53, 1), 54, 1), 55, 0), 70, 0), 71, 1),
            'hex')::uuid
 $$;
-revoke all on function app.uuid_v7() from public;
-grant execute on function app.uuid_v7() to tenantry_relay;
+revoke all on function app.delivery_id(uuid, uuid) from public;
+grant execute on function app.delivery_id(uuid, uuid) to tenantry_relay;
 
 ------------------------------------------------------------------------------------------------
 -- Endpoints.
@@ -143,13 +145,15 @@ grant select (org_id, id, url, event_types, description, disabled_reason, disabl
               previous_secret_expires_at, consecutive_failures, last_event_seq, version,
               created_at, updated_at, created_by, created_by_type, updated_by, updated_by_type)
     on app.webhook_endpoints to tenantry_app;
-grant insert (org_id, id, url, event_types, description, secret, last_event_seq)
-    on app.webhook_endpoints to tenantry_app;
+-- INSERT on the table (Citus writes every column, defaults included, to the shard); the
+-- trigger below resets what only rotations and the relay set.
+grant insert on app.webhook_endpoints to tenantry_app;
 grant update (url, event_types, description, disabled_reason, disabled_at, secret,
               previous_secret_expires_at, consecutive_failures, last_event_seq)
     on app.webhook_endpoints to tenantry_app;
 
--- Rotation: a new secret moves the replaced one to previous_secret, valid until the
+-- A new endpoint starts clean, whatever an INSERT names. Rotation: a new secret moves the
+-- replaced one to previous_secret, valid until the
 -- previous_secret_expires_at the same update sets (none, or one in the past: the replaced
 -- secret stops at once). The trigger reads the old secret, which tenantry_app cannot.
 create function app.rotate_webhook_secret() returns trigger
@@ -157,6 +161,18 @@ create function app.rotate_webhook_secret() returns trigger
     set search_path = pg_catalog, pg_temp
     as $$
 begin
+    if tg_op = 'INSERT' then
+        -- A new endpoint: enabled, one secret, no failures, not leased, version 1.
+        new.previous_secret := null;
+        new.previous_secret_expires_at := null;
+        new.disabled_reason := null;
+        new.disabled_at := null;
+        new.consecutive_failures := 0;
+        new.relay_lease_until := null;
+        new.relay_claim_id := null;
+        new.version := 1;
+        return new;
+    end if;
     if new.secret is distinct from old.secret then
         if new.previous_secret_expires_at > now() then
             new.previous_secret := old.secret;
@@ -171,7 +187,7 @@ begin
 end
 $$;
 revoke all on function app.rotate_webhook_secret() from public;
-create trigger rotate_webhook_secret before update on app.webhook_endpoints
+create trigger rotate_webhook_secret before insert or update on app.webhook_endpoints
     for each row execute function app.rotate_webhook_secret();
 grant delete on app.webhook_endpoints to tenantry_app;
 

@@ -6,7 +6,7 @@
 -- Seed: fixtures/seed.psql (A: A1 owner, A2 member; B: B1 admin, B2 owner), plus one endpoint
 -- per organization (EA ...e1 for A, EB ...e1 for B), one event each and a delivery of it.
 begin;
-select plan(18);
+select plan(19);
 \ir fixtures/seed.psql
 
 insert into app.webhook_endpoints (org_id, id, url, event_types, secret) values
@@ -58,6 +58,18 @@ select throws_ok(
 select is_empty($$update app.webhook_endpoints set description = 'x'
                   where id = 'bbbbbbbb-0000-7000-8000-0000000000e1' returning 1$$,
     'an owner cannot change another organization''s endpoint');
+
+-- An INSERT cannot start an endpoint with a previous secret, failures or a disabled state.
+insert into app.webhook_endpoints (id, url, event_types, secret, previous_secret,
+                                   previous_secret_expires_at, consecutive_failures, disabled_reason, disabled_at)
+values ('aaaaaaaa-0000-7000-8000-0000000000e2', 'https://a.example/2', array['*'],
+        decode(repeat('a3', 32), 'hex'), decode(repeat('ff', 32), 'hex'), now() + interval '1 day', 99,
+        'failing', now());
+select results_eq(
+    $$select previous_secret_expires_at, consecutive_failures, disabled_reason
+      from app.webhook_endpoints where id = 'aaaaaaaa-0000-7000-8000-0000000000e2'$$,
+    $$values (null::timestamptz, 0, null::text)$$,
+    'a new endpoint starts with one secret, no failures, enabled');
 
 -- Rotation: the old secret moves to previous_secret for the overlap, or is dropped without.
 update app.webhook_endpoints set secret = decode(repeat('a1', 32), 'hex'),

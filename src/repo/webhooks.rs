@@ -77,6 +77,8 @@ pub(crate) struct EndpointChanges<'a> {
     pub description: Option<&'a str>,
     pub enabled: Option<bool>,
     pub last_event_seq: i64,
+    /// The service's clock (`disabled_at`).
+    pub now: DateTime<Utc>,
 }
 
 pub(crate) async fn insert(
@@ -151,6 +153,7 @@ pub(crate) async fn update(
             &changes.description,
             &changes.enabled,
             &changes.last_event_seq,
+            &changes.now,
         ],
     )
     .await?
@@ -165,9 +168,10 @@ pub(crate) async fn park_deliveries(
     enabled: bool,
 ) -> Result<u64, AppError> {
     let org_id = *tx.org_id().as_uuid();
+    let now = Utc::now();
     tx.execute(
         &sql!("webhooks/park_deliveries.sql"),
-        &[&org_id, &endpoint_id, &enabled],
+        &[&org_id, &endpoint_id, &enabled, &now],
     )
     .await
 }
@@ -223,9 +227,10 @@ pub(crate) async fn retry_delivery(
     endpoint_enabled: bool,
 ) -> Result<Option<WebhookDelivery>, AppError> {
     let org_id = *tx.org_id().as_uuid();
+    let now = Utc::now();
     tx.query_opt(
         &sql!("webhooks/retry_delivery.sql"),
-        &[&org_id, &endpoint_id, &id, &endpoint_enabled],
+        &[&org_id, &endpoint_id, &id, &endpoint_enabled, &now],
     )
     .await?
     .as_ref()

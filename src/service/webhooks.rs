@@ -232,6 +232,7 @@ pub(crate) async fn update(
                 description: input.description.as_ref().map(Description::as_str),
                 enabled: input.enabled,
                 last_event_seq: seq,
+                now: Utc::now(),
             },
         )
         .await?

@@ -384,12 +384,16 @@ async fn process_org(
         return Ok(false);
     }
     let mut endpoints = Vec::with_capacity(claimed.len());
+    let now = Utc::now();
     for row in &claimed {
+        // The replaced secret signs too while its overlap lasts.
+        let previous: Option<Vec<u8>> = row.try_get("previous_secret")?;
+        let until: Option<DateTime<Utc>> = row.try_get("previous_secret_expires_at")?;
         endpoints.push(Endpoint {
             id: row.try_get("id")?,
             url: row.try_get("url")?,
             secret: row.try_get("secret")?,
-            previous_secret: row.try_get("previous_secret")?,
+            previous_secret: previous.filter(|_| until.is_some_and(|t| t > now)),
         });
     }
     let ids: Vec<Uuid> = endpoints.iter().map(|e| e.id).collect();
@@ -505,6 +509,7 @@ async fn record(
     let error = attempt.failure.map(|f| f.as_str());
     let latency = i32::try_from(attempt.latency.as_millis()).unwrap_or(i32::MAX);
     let lease = settings.lease().as_secs_f64();
+    let succeeded_at = attempt.succeeded().then(Utc::now);
     let mut tx = RelayTx::begin(pool, org).await?;
     let recorded = tx
         .query(
@@ -520,6 +525,7 @@ async fn record(
                 &attempt.snippet,
                 &latency,
                 &lease,
+                &succeeded_at,
             ],
         )
         .await?;

@@ -69,7 +69,7 @@ async fn fixture_for(app: &TestApp, a_owner: &Member, template: &str) -> Option<
             .await
             .execute(
                 "insert into app.webhook_deliveries (org_id, id, endpoint_id, event_id, event_seq, event_type)
-                 select e.org_id, app.uuid_v7(), $1::text::uuid, e.id, e.seq, e.type
+                 select e.org_id, app.delivery_id($1::text::uuid, e.id), $1::text::uuid, e.id, e.seq, e.type
                  from app.events e where e.org_id = $2::text::uuid order by e.seq desc limit 1",
                 &[&id, &a_owner.org_id],
             )

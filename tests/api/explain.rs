@@ -249,6 +249,7 @@ pub(crate) struct Bindings {
     no_i32: Option<i32>,
     latency: i32,
     limit_i32: i32,
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 impl Bindings {
@@ -294,6 +295,7 @@ impl Bindings {
             no_i32: None,
             latency: 12,
             limit_i32: 100,
+            now: chrono::Utc::now(),
         }
     }
 
@@ -333,6 +335,7 @@ impl Bindings {
             event_types,
             no_bool,
             seq,
+            now,
             ..
         } = self;
         vec![
@@ -440,9 +443,9 @@ impl Bindings {
             ("webhooks/list.sql", vec![org, missing, limit]),
             (
                 "webhooks/update.sql",
-                vec![org, webhook, no_text, no_types, no_text, no_bool, seq],
+                vec![org, webhook, no_text, no_types, no_text, no_bool, seq, now],
             ),
-            ("webhooks/park_deliveries.sql", vec![org, webhook, yes]),
+            ("webhooks/park_deliveries.sql", vec![org, webhook, yes, now]),
             ("webhooks/delete.sql", vec![org, webhook]),
             (
                 "webhooks/rotate_secret.sql",
@@ -454,7 +457,7 @@ impl Bindings {
             ),
             (
                 "webhooks/retry_delivery.sql",
-                vec![org, webhook, delivery, yes],
+                vec![org, webhook, delivery, yes, now],
             ),
             ("webhooks/newest_event_seq.sql", vec![org]),
             (
@@ -502,7 +505,7 @@ impl Bindings {
                 "relay/record.sql",
                 vec![
                     org, delivery, webhook, status, no_time, no_i32, no_text, no_text, latency,
-                    secs,
+                    secs, no_time,
                 ],
             ),
             ("relay/release.sql", vec![org, webhook, webhook]),

@@ -4,8 +4,8 @@
 -- being updated, so of two relays racing for an endpoint one gets it. Each claimed endpoint
 -- is leased for $2 seconds under claim $3 (renewed at each attempt: webhooks/record.sql).
 -- $1 org_id uuid, $2 lease seconds float8, $3 claim_id uuid, $4 limit int8.
--- Returns what the attempts need: the URL and the secrets (the previous one while its
--- overlap lasts).
+-- Returns what the attempts need: the URL and the secrets (the relay signs with the previous
+-- one while previous_secret_expires_at is ahead).
 with candidates as (
     select e.id
     from app.webhook_endpoints e
@@ -25,5 +25,4 @@ from candidates c
 where e.org_id = $1 and e.id = c.id
   and e.disabled_reason is null
   and (e.relay_lease_until is null or e.relay_lease_until < now())
-returning e.id, e.url, e.secret,
-          case when e.previous_secret_expires_at > now() then e.previous_secret end as previous_secret
+returning e.id, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at

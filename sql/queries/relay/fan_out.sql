@@ -25,7 +25,7 @@ with eps as (
     ) ev
 ), inserted as (
     insert into app.webhook_deliveries (org_id, id, endpoint_id, event_id, event_seq, event_type)
-    select $1, app.uuid_v7(), b.endpoint_id, b.event_id, b.seq, b.type
+    select $1, app.delivery_id(b.endpoint_id, b.event_id), b.endpoint_id, b.event_id, b.seq, b.type
     from batch b
     where b.wanted
     order by b.seq

@@ -3,7 +3,8 @@
 -- $1 org_id uuid, $2 delivery id uuid, $3 claim_id uuid, $4 status text (succeeded; pending:
 -- retry at $5; dead), $5 next_attempt_at timestamptz or NULL, $6 response status int4 or
 -- NULL, $7 error text or NULL, $8 snippet text or NULL, $9 latency ms int4, $10 lease
--- seconds float8. Rows: the delivery's endpoint id, when recorded.
+-- seconds float8, $11 succeeded_at timestamptz or NULL (the relay's clock: Citus allows no
+-- clock function inside CASE in an UPDATE). Rows: the delivery's endpoint id, when recorded.
 with lease as (
     update app.webhook_endpoints e
     set relay_lease_until = now() + make_interval(secs => $10)
@@ -21,7 +22,7 @@ set status = $4,
     last_error = $7,
     last_response_snippet = $8,
     last_latency_ms = $9,
-    succeeded_at = case when $4 = 'succeeded' then now() end
+    succeeded_at = $11
 from lease l
 where d.org_id = $1 and d.id = $2 and d.endpoint_id = l.id and d.status = 'pending'
 returning d.endpoint_id

@@ -1,7 +1,8 @@
 -- Changes the given fields of one endpoint; NULL keeps a field. $1 org_id uuid, $2 id uuid,
 -- $3 url text, $4 event_types text[], $5 description text (stored in NFC), $6 enabled bool
 -- (true enables: the failure count restarts and the fan-out resumes at $7; false disables
--- it by hand), $7 last_event_seq int8 (the organization's newest event). Returns the
+-- it by hand), $7 last_event_seq int8 (the organization's newest event), $8 now timestamptz
+-- (the service's clock: Citus allows no clock function inside CASE in an UPDATE). Returns the
 -- endpoint, or no row. Can trip ck_webhook_endpoints_* (422).
 update app.webhook_endpoints
 set url = coalesce($3, url),
@@ -12,7 +13,7 @@ set url = coalesce($3, url),
                            else coalesce(disabled_reason, 'manual') end,
     disabled_at = case when $6::boolean is null then disabled_at
                        when $6::boolean then null
-                       else coalesce(disabled_at, now()) end,
+                       else coalesce(disabled_at, $8::timestamptz) end,
     consecutive_failures = case when $6::boolean and disabled_reason is not null then 0
                                 else consecutive_failures end,
     last_event_seq = case when $6::boolean and disabled_reason is not null then greatest(last_event_seq, $7::bigint)

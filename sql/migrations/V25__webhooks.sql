@@ -351,12 +351,17 @@ create policy webhook_deliveries_scan on app.webhook_deliveries for select to te
 
 -- Organizations with a delivery due, at most p_limit.
 create function app.webhook_due_orgs(p_limit integer) returns setof uuid
-    language sql stable security definer
+    language plpgsql stable security definer
     set search_path = pg_catalog, pg_temp
     as $$
-select distinct d.org_id from app.webhook_deliveries d
-where d.status = 'pending' and d.next_attempt_at <= now()
-limit p_limit
+begin
+    -- plpgsql, not SQL: Citus cannot plan a parameter of a SQL function.
+    return query
+    select o.org_id from (select d.org_id from app.webhook_deliveries d
+                         where d.status = 'pending' and d.next_attempt_at <= now()
+                         group by d.org_id) o
+    limit p_limit;
+end
 $$;
 
 -- Pending deliveries: how many, the oldest's creation, and the soonest next attempt (held
@@ -368,7 +373,7 @@ create function app.webhook_backlog()
     as $$
 select count(*),
        min(d.created_at),
-       min(d.next_attempt_at) filter (where d.next_attempt_at < 'infinity'::timestamptz)
+       min(case when d.next_attempt_at < 'infinity'::timestamptz then d.next_attempt_at end)
 from app.webhook_deliveries d
 where d.status = 'pending'
 $$;

@@ -40,17 +40,25 @@ create policy event_counters_scan on app.event_counters for select to tenantry_r
     using (true);
 
 create or replace function app.webhook_due_orgs(p_limit integer) returns setof uuid
-    language sql stable security definer
+    language plpgsql stable security definer
     set search_path = pg_catalog, pg_temp
     as $$
-(select distinct d.org_id from app.webhook_deliveries d
- where d.status = 'pending' and d.next_attempt_at <= now()
- limit p_limit)
-union
-(select distinct e.org_id from app.webhook_endpoints e
- join app.event_counters c on c.org_id = e.org_id
- where e.disabled_reason is null and e.last_event_seq < c.last_seq
- limit p_limit)
+begin
+    -- plpgsql, not SQL: Citus cannot plan a parameter of a SQL function. Each branch groups by
+    -- the distribution column, so Citus pushes the union down to the shards.
+    return query
+    select o.org_id from (
+        select d.org_id from app.webhook_deliveries d
+        where d.status = 'pending' and d.next_attempt_at <= now()
+        group by d.org_id
+        union
+        select e.org_id from app.webhook_endpoints e
+        join app.event_counters c on c.org_id = e.org_id
+        where e.disabled_reason is null and e.last_event_seq < c.last_seq
+        group by e.org_id
+    ) o
+    limit p_limit;
+end
 $$;
 
 ------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ use super::projects::ProjectDto;
 use super::security::BearerAuth;
 use super::text::Text;
 use super::users::UserDto;
+use super::webhooks::EndpointDto;
 use crate::domain::{Cursor, Event, EventType};
 use crate::service::events::{Filter, ListQuery};
 use crate::service::{self, AppState, DEFAULT_PAGE_SIZE};
@@ -163,6 +164,10 @@ event_schemas! {
     OrganizationUpdated = "organization.updated", "OrganizationUpdatedEvent", OrganizationDto;
     ApiKeyCreated = "api_key.created", "ApiKeyCreatedEvent", ApiKeyDto;
     ApiKeyRevoked = "api_key.revoked", "ApiKeyRevokedEvent", ApiKeyDto;
+    WebhookEndpointCreated = "webhook_endpoint.created", "WebhookEndpointCreatedEvent", EndpointDto;
+    WebhookEndpointUpdated = "webhook_endpoint.updated", "WebhookEndpointUpdatedEvent", EndpointDto;
+    WebhookEndpointSecretRotated = "webhook_endpoint.secret_rotated", "WebhookEndpointSecretRotatedEvent", EndpointDto;
+    WebhookEndpointDeleted = "webhook_endpoint.deleted", "WebhookEndpointDeletedEvent", EndpointDto;
 }
 
 /// A page of events.

@@ -70,6 +70,17 @@ pub(crate) struct EndpointDto {
     updated_by: Option<ActorDto>,
 }
 
+/// An event's payload is the endpoint's response body (never its secret).
+impl service::events::Resource for WebhookEndpoint {
+    fn subject_id(&self) -> Uuid {
+        self.id
+    }
+
+    fn payload(&self) -> serde_json::Value {
+        poem_openapi::types::ToJSON::to_json(&EndpointDto::from(self.clone())).unwrap_or_default()
+    }
+}
+
 impl From<WebhookEndpoint> for EndpointDto {
     fn from(e: WebhookEndpoint) -> Self {
         Self {

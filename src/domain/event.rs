@@ -64,6 +64,10 @@ event_types! {
     ApiKeyCreated = "api_key.created",
     /// An API key was revoked (payload: the key).
     ApiKeyRevoked = "api_key.revoked",
+    WebhookEndpointCreated = "webhook_endpoint.created",
+    WebhookEndpointUpdated = "webhook_endpoint.updated",
+    WebhookEndpointSecretRotated = "webhook_endpoint.secret_rotated",
+    WebhookEndpointDeleted = "webhook_endpoint.deleted",
 }
 
 impl std::fmt::Display for EventType {

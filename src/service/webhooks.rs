@@ -12,13 +12,14 @@ use std::time::Duration;
 use chrono::Utc;
 use uuid::Uuid;
 
+use super::events;
 use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
 use crate::auth::Principal;
 use crate::db::TenantTx;
 use crate::domain::webhooks::{
     DeliveryStatus, MAX_EVENT_TYPES, WebhookDelivery, WebhookEndpoint, is_event_type_filter,
 };
-use crate::domain::{Description, Position, Role};
+use crate::domain::{Description, EventType, Position, Role};
 use crate::error::{AppError, FieldError};
 use crate::repo::webhooks::{self, EndpointChanges, NewEndpoint};
 use crate::webhooks::outbound::{self, Failure};
@@ -143,6 +144,7 @@ pub(crate) async fn create(
             },
         )
         .await?;
+        events::record(&mut tx, EventType::WebhookEndpointCreated, &endpoint);
         tx.commit().await?;
         Ok(endpoint)
     })
@@ -242,6 +244,7 @@ pub(crate) async fn update(
         if was_enabled != is_enabled {
             webhooks::park_deliveries(&mut tx, id, is_enabled).await?;
         }
+        events::record(&mut tx, EventType::WebhookEndpointUpdated, &endpoint);
         tx.commit().await?;
         Ok(endpoint)
     })
@@ -256,10 +259,11 @@ pub(crate) async fn delete(
 ) -> Result<(), AppError> {
     retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
-        lock(&mut tx, id, precondition).await?;
+        let endpoint = lock(&mut tx, id, precondition).await?;
         if !webhooks::delete(&mut tx, id).await? {
             return Err(AppError::NotFound);
         }
+        events::record(&mut tx, EventType::WebhookEndpointDeleted, &endpoint);
         tx.commit().await
     })
     .await?;
@@ -290,6 +294,7 @@ pub(crate) async fn rotate_secret(
         let endpoint = webhooks::rotate_secret(&mut tx, id, secret_ref, until)
             .await?
             .ok_or(AppError::NotFound)?;
+        events::record(&mut tx, EventType::WebhookEndpointSecretRotated, &endpoint);
         tx.commit().await?;
         Ok(endpoint)
     })

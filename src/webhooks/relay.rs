@@ -143,17 +143,20 @@ pub async fn run(
     tokio::pin!(shutdown);
     let mut pause = Duration::from_millis(100);
     loop {
+        // Set once the relay is connected and listening: an error after a while of work is
+        // retried after the first pause; failures to connect, or at once, back off further.
+        let mut connected = false;
         let started = tokio::time::Instant::now();
         tokio::select! {
             () = &mut shutdown => return Ok(()),
-            result = run_connected(&settings, &outbound, &pool) => {
-                if started.elapsed() > Duration::from_secs(30) {
-                    pause = Duration::from_millis(100);
-                }
+            result = run_connected(&settings, &outbound, &pool, &mut connected) => {
                 if let Err(err) = result {
                     tracing::warn!(error = %err, retry_in = ?pause, "webhook relay lost its database connection");
                 }
             }
+        }
+        if connected && started.elapsed() > Duration::from_secs(1) {
+            pause = Duration::from_millis(100);
         }
         tokio::select! {
             () = &mut shutdown => return Ok(()),
@@ -201,9 +204,11 @@ async fn run_connected(
     settings: &RelaySettings,
     outbound: &Outbound,
     pool: &Pool,
+    connected: &mut bool,
 ) -> Result<(), RelayError> {
     let (listener, mut notified) = connect(settings).await?;
     listener.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    *connected = true;
     tracing::info!("webhook relay running");
     let mut wait = Duration::ZERO;
     loop {

@@ -301,6 +301,30 @@ async fn an_endpoint_lives_through_create_read_update_rotate_and_delete_and_its_
         .send()
         .await
         .assert_status(204);
+    // Each change recorded its event, with the endpoint as data and never a secret.
+    let events = app
+        .as_user(&owner)
+        .get(&format!("/v1/events?subject_id={id}"))
+        .send()
+        .await;
+    events.assert_status(200);
+    let types: Vec<&str> = events.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            "webhook_endpoint.created",
+            "webhook_endpoint.updated",
+            "webhook_endpoint.secret_rotated",
+            "webhook_endpoint.deleted"
+        ]
+    );
+    assert!(!events.text.contains(&secret[6..]) && !events.text.contains(&new_secret[6..]));
+    assert!(!events.text.contains("\"secret\""), "{}", events.text);
     app.as_user(&owner)
         .get(&format!("/v1/webhooks/{id}"))
         .send()
@@ -475,7 +499,8 @@ async fn a_failing_receiver_gets_retries_with_the_same_webhook_id_then_recovers(
     let receiver = Receiver::start().await;
     let app = spawn_with_relay(|s| s.webhook_timeout_ms = 300).await;
     let owner = app.signup("acme").await;
-    let endpoint = create_endpoint(&app, &owner, &receiver.url("/hook"), json!(["*"])).await;
+    let endpoint =
+        create_endpoint(&app, &owner, &receiver.url("/hook"), json!(["project.*"])).await;
     let endpoint_id = endpoint["id"].as_str().expect("id").to_owned();
 
     receiver.set(Behaviour::Status(500));
@@ -551,7 +576,8 @@ async fn a_delivery_dies_after_its_last_attempt_the_endpoint_is_disabled_and_a_r
     })
     .await;
     let owner = app.signup("acme").await;
-    let endpoint = create_endpoint(&app, &owner, &receiver.url("/hook"), json!(["*"])).await;
+    let endpoint =
+        create_endpoint(&app, &owner, &receiver.url("/hook"), json!(["project.*"])).await;
     let endpoint_id = endpoint["id"].as_str().expect("id").to_owned();
     receiver.set(Behaviour::Status(503));
     create_project(&app, &owner, "Apollo").await;
@@ -850,7 +876,13 @@ async fn two_relays_deliver_a_thousand_events_once_each_in_order_per_endpoint() 
     let receiver = Receiver::start().await;
     let app = spawn_with_relay(|s| s.webhook_relay = false).await;
     let owner = app.signup("acme").await;
-    create_endpoint(&app, &owner, &receiver.url("/a"), json!(["*"])).await;
+    create_endpoint(
+        &app,
+        &owner,
+        &receiver.url("/a"),
+        json!(["project.created"]),
+    )
+    .await;
     create_endpoint(&app, &owner, &receiver.url("/b"), json!(["project.*"])).await;
     let events = emit_events(&app, &owner, 1000).await;
 
@@ -895,7 +927,7 @@ async fn a_rolled_back_change_delivers_nothing_and_deliveries_of_another_organiz
     let app = spawn_with_relay(|_| {}).await;
     let acme = app.signup("acme").await;
     let globex = app.signup("globex").await;
-    let endpoint = create_endpoint(&app, &acme, &receiver.url("/acme"), json!(["*"])).await;
+    let endpoint = create_endpoint(&app, &acme, &receiver.url("/acme"), json!(["project.*"])).await;
     let endpoint_id = endpoint["id"].as_str().expect("id").to_owned();
 
     // A create that fails (a taken name) rolls back with its event: nothing is sent for it.

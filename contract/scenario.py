@@ -5,19 +5,49 @@ Every step asserts what a client author relies on: status codes, parsed models, 
 error envelope parsed into its model; an API key works as the client's token.
 """
 
+import email
+import email.policy
 import os
+import pathlib
+import re
 import sys
+import time
 import uuid
 
 from tenantry_client import AuthenticatedClient, Client
 from tenantry_client.api.api_keys import create_api_key, list_api_keys, revoke_api_key
-from tenantry_client.api.auth import login, logout, refresh, signup
+from tenantry_client.api.auth import (
+    confirm_password_reset,
+    login,
+    logout,
+    refresh,
+    request_password_reset,
+    signup,
+    verify_email,
+)
+from tenantry_client.api.invitations import (
+    accept_invitation,
+    create_invitation,
+    list_invitations,
+    resend_invitation,
+    revoke_invitation,
+)
 from tenantry_client.api.events import list_events
-from tenantry_client.api.me import get_me
+from tenantry_client.api.me import get_me, resend_verification_email
 from tenantry_client.api.projects import create_project, list_projects
 from tenantry_client.api.users import create_user, get_user, list_users
 from tenantry_client.models import (
+    AcceptedInvitationDto,
+    AcceptInvitationRequest,
     ApiKeyPage,
+    CreateInvitationRequest,
+    Invitation,
+    InvitationPage,
+    InvitationStatus,
+    PasswordResetConfirmRequest,
+    PasswordResetRequest,
+    Role,
+    VerifyEmailRequest,
     ApiKeyRole,
     CreateApiKeyRequest,
     CreatedApiKey,
@@ -40,6 +70,8 @@ from tenantry_client.models import (
 )
 
 BASE_URL = os.environ["BASE_URL"]
+# Where the service writes its emails (.eml files: no SMTP server in this run).
+MAIL_DIR = pathlib.Path(os.environ["MAIL_DIR"])
 PASSWORD = "correct horse battery"
 RUN = uuid.uuid4().hex[:8]
 
@@ -49,6 +81,23 @@ def expect(condition, message):
         print(f"FAIL: {message}", file=sys.stderr)
         sys.exit(1)
     print(f"ok - {message}")
+
+
+def token_for(recipient, kind, seen):
+    """The token of the first email to `recipient` with a link of `kind` not in `seen`."""
+    pattern = re.compile(r"#token=(" + kind + r"_[A-Za-z0-9_-]{86})")
+    for _ in range(100):
+        for path in sorted(MAIL_DIR.glob("*.eml"), key=lambda p: p.stat().st_mtime):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if recipient not in str(message["To"]):
+                continue
+            text = message.get_body(("plain",)).get_content()
+            for token in pattern.findall(text):
+                if token not in seen:
+                    seen.add(token)
+                    return token
+        time.sleep(0.1)
+    expect(False, f"an email with a {kind} link reached {recipient}")
 
 
 def sign_up(slug):
@@ -157,6 +206,73 @@ def main():
     dead = get_me.sync_detailed(client=key_client)
     expect(dead.status_code == 401 and dead.parsed.error.code == "API_KEY_INVALID",
            "the revoked key fails on the next request")
+
+    # Email flows: every link is read from the email the service wrote.
+    seen = set()
+    anonymous = Client(base_url=BASE_URL)
+    invited = f"invited-{RUN}@acme.test"
+    invitation = create_invitation.sync_detailed(
+        client=acme_client, body=CreateInvitationRequest(email=invited, role=Role.ADMIN)
+    )
+    expect(invitation.status_code == 201 and isinstance(invitation.parsed, Invitation), "an invitation is created")
+    expect(invitation.parsed.status == InvitationStatus.PENDING, "and is pending")
+    pending = list_invitations.sync_detailed(client=acme_client, limit=10)
+    expect(isinstance(pending.parsed, InvitationPage) and len(pending.parsed.items) == 1, "it is listed")
+    first = token_for(invited, "inv", seen)
+    resent = resend_invitation.sync_detailed(client=acme_client, id=invitation.parsed.id)
+    expect(resent.status_code == 200 and isinstance(resent.parsed, Invitation), "it is resent")
+    second = token_for(invited, "inv", seen)
+    stale = accept_invitation.sync_detailed(
+        client=anonymous,
+        body=AcceptInvitationRequest(token=first, display_name="Invited", password=PASSWORD),
+    )
+    expect(stale.status_code == 400 and stale.parsed.error.code == "TOKEN_INVALID", "the replaced link is refused")
+    joined = accept_invitation.sync_detailed(
+        client=anonymous,
+        body=AcceptInvitationRequest(token=second, display_name="Invited", password=PASSWORD),
+    )
+    expect(joined.status_code == 201 and isinstance(joined.parsed, AcceptedInvitationDto), "the invitation is accepted")
+    expect(joined.parsed.user.role == Role.ADMIN and joined.parsed.user.email_verified_at is not None,
+           "as an admin whose address is verified")
+    again = accept_invitation.sync_detailed(
+        client=anonymous,
+        body=AcceptInvitationRequest(token=second, display_name="Invited", password=PASSWORD),
+    )
+    expect(again.status_code == 400 and again.parsed.error.code == "TOKEN_USED", "a link works once")
+    other = create_invitation.sync_detailed(client=acme_client, body=CreateInvitationRequest(email=f"gone-{RUN}@acme.test"))
+    gone = revoke_invitation.sync_detailed(client=acme_client, id=other.parsed.id)
+    expect(gone.status_code == 204, "an invitation is revoked")
+
+    unverified = get_me.sync_detailed(client=globex_client)
+    expect(unverified.parsed.email_verified_at is None, "a new owner's address is not verified")
+    resend = resend_verification_email.sync_detailed(client=globex_client)
+    expect(resend.status_code == 202, "a verification link is sent again")
+    verified = verify_email.sync_detailed(
+        client=anonymous, body=VerifyEmailRequest(token=token_for(f"owner@globex-{RUN}.test", "vrf", seen))
+    )
+    expect(verified.status_code == 200 and isinstance(verified.parsed, UserDto), "the address is verified")
+    expect(verified.parsed.email_verified_at is not None, "and shows when")
+
+    for address in (f"owner@globex-{RUN}.test", f"nobody-{RUN}@globex.test"):
+        asked = request_password_reset.sync_detailed(
+            client=anonymous, body=PasswordResetRequest(org_slug=f"globex-{RUN}", email=address)
+        )
+        expect(asked.status_code == 202, f"a password reset for {address} answers 202")
+    reset = confirm_password_reset.sync_detailed(
+        client=anonymous,
+        body=PasswordResetConfirmRequest(
+            token=token_for(f"owner@globex-{RUN}.test", "rst", seen), password="a new contract password"
+        ),
+    )
+    expect(reset.status_code == 204, "the reset link sets the password")
+    ended = get_me.sync_detailed(client=globex_client)
+    expect(ended.status_code == 401, "and ends every session")
+    relogged = login.sync_detailed(
+        client=anonymous,
+        body=LoginRequest(org_slug=f"globex-{RUN}", email=f"owner@globex-{RUN}.test", password="a new contract password"),
+    )
+    expect(relogged.status_code == 200, "the new password logs in")
+    globex_client = AuthenticatedClient(base_url=BASE_URL, token=relogged.parsed.access_token)
 
     cross = get_user.sync_detailed(client=globex_client, id=created[0].id)
     expect(cross.status_code == 404, "another organization's user is not found")

@@ -17,7 +17,8 @@ use crate::auth::refresh::SuccessorKey;
 use crate::config::{ConfigError, Settings};
 use crate::db::{self, Db, StartupError};
 use crate::domain::CursorKey;
-use crate::service::{AppState, SessionPolicy};
+use crate::mail::Mailer;
+use crate::service::{AppState, EmailPolicy, SessionPolicy};
 use crate::webhooks::relay::{self, RelaySettings};
 
 /// Why `serve` or `migrate` failed.
@@ -82,6 +83,9 @@ pub async fn purge(settings: &Settings) -> Result<Vec<(String, i64)>, RunError> 
 pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
     let jwt_secret = settings.resolve_jwt_secret()?;
     let previous_secrets = settings.previous_jwt_secrets()?;
+    // Mail settings are checked before anything else starts: production refuses to start
+    // without SMTP.
+    let mail = Mailer::from_settings(settings)?;
     db::wait_until_reachable(
         settings.migration_database_url(),
         settings.db_startup_timeout(),
@@ -125,7 +129,17 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, RunError> {
             signups_per_hour: settings.signups_per_hour,
             refresh_failures_per_minute: settings.refresh_failures_per_minute,
             api_key_requests_per_minute: settings.api_key_requests_per_minute,
+            invitations_per_hour: settings.invitations_per_hour,
+            password_resets_per_hour: settings.password_resets_per_hour,
         })),
+        mail: Arc::new(mail),
+        email: EmailPolicy {
+            public_url: settings.public_url()?,
+            invitation_ttl: Duration::from_secs(settings.invitation_ttl_secs),
+            password_reset_ttl: Duration::from_secs(settings.password_reset_ttl_secs),
+            verification_ttl: Duration::from_secs(settings.email_verification_ttl_secs),
+            require_verified: settings.require_verified_email(),
+        },
     })
 }
 
@@ -136,6 +150,8 @@ pub struct App {
     state: AppState,
     http: api::HttpSettings,
     shutdown_grace: Duration,
+    /// Run the mail worker beside the server.
+    mail_worker: bool,
     /// The webhook relay to run beside the server (TENANTRY_WEBHOOK_RELAY).
     relay: Option<RelaySettings>,
 }
@@ -163,6 +179,7 @@ impl App {
                 metrics_token: settings.metrics_token.clone(),
             },
             shutdown_grace: settings.shutdown_grace(),
+            mail_worker: settings.mail_worker,
             relay: settings
                 .webhook_relay
                 .then(|| RelaySettings::from_settings(settings)),
@@ -189,6 +206,17 @@ impl App {
                 limits.sweep();
             }
         });
+        // The mail worker sends the outbox until the server stops.
+        let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
+        let mail_worker = self.mail_worker.then(|| {
+            tokio::spawn(crate::mail::run(
+                db.clone(),
+                self.state.mail.clone(),
+                async {
+                    let _ = mail_stopped.await;
+                },
+            ))
+        });
         let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
         let relay = self.relay.map(|settings| {
             tokio::spawn(async move {
@@ -206,6 +234,10 @@ impl App {
             .run_with_graceful_shutdown(routes, shutdown, Some(self.shutdown_grace))
             .await;
         sweeper.abort();
+        let _ = stop_mail.send(());
+        if let Some(worker) = mail_worker {
+            let _ = worker.await;
+        }
         let _ = stop_relay.send(());
         if let Some(relay) = relay {
             let _ = relay.await;
@@ -221,10 +253,26 @@ pub async fn serve(settings: Settings) -> Result<(), RunError> {
     App::build(&settings).await?.run(shutdown_signal()).await
 }
 
-/// `tenantry relay`: the webhook relay alone, until SIGINT or SIGTERM.
+/// `tenantry relay`: the webhook relay and the mail worker (unless TENANTRY_MAIL_WORKER is
+/// false), without the HTTP server, until SIGINT or SIGTERM.
 pub async fn relay(settings: Settings) -> Result<(), RunError> {
+    // Mail settings first: production refuses to start without SMTP here too.
+    let mailer = Arc::new(Mailer::from_settings(&settings)?);
     db::wait_until_reachable(&settings.database_url, settings.db_startup_timeout()).await?;
-    relay::run(RelaySettings::from_settings(&settings), shutdown_signal()).await?;
+    let db = Db::new(&settings.db_config())?;
+    let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mail_worker = settings.mail_worker.then(|| {
+        tokio::spawn(crate::mail::run(db.clone(), mailer, async {
+            let _ = mail_stopped.await;
+        }))
+    });
+    let result = relay::run(RelaySettings::from_settings(&settings), shutdown_signal()).await;
+    let _ = stop_mail.send(());
+    if let Some(worker) = mail_worker {
+        let _ = worker.await;
+    }
+    db.close();
+    result?;
     Ok(())
 }
 

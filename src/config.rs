@@ -37,9 +37,10 @@ pub enum Command {
     /// distribute every other table by org_id (colocated) and let the roles Citus connects as
     /// log in to the workers, then exit. Idempotent; `migrate` repeats it once distributed.
     Distribute,
-    /// Run the webhook relay alone (without the HTTP API): deliver the organizations' events
-    /// to their webhook endpoints until SIGTERM. `serve` runs one too unless
-    /// TENANTRY_WEBHOOK_RELAY=false; any number may run at once.
+    /// Run the webhook relay and the mail worker alone (without the HTTP API): deliver the
+    /// organizations' events to their webhook endpoints and send the email outbox until
+    /// SIGTERM. `serve` runs both too unless TENANTRY_WEBHOOK_RELAY=false or
+    /// TENANTRY_MAIL_WORKER=false; any number may run at once.
     Relay,
     /// Print the OpenAPI document (YAML by default) and exit; needs no database.
     Openapi(OpenapiArgs),
@@ -260,6 +261,80 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub password_hash_queue: u32,
 
+    /// SMTP server that sends the service's emails: `smtp://host:port` (plain, for a local
+    /// relay), `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS from the
+    /// start); credentials as `smtps://user:password@host`. Required in production; in
+    /// development, without it, emails are written as .eml files to TENANTRY_MAIL_DIR.
+    #[arg(long, env = "TENANTRY_SMTP_URL", value_parser = parse_secret, hide_env_values = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// The sender of every email, as `Name <address>` or `address`. Required in production.
+    #[arg(long, env = "TENANTRY_MAIL_FROM")]
+    pub mail_from: Option<String>,
+
+    /// The base URL of the links in emails (the front end's pages, which post the token to
+    /// this API): `<base>/accept-invitation#token=...`, `<base>/reset-password#token=...`,
+    /// `<base>/verify-email#token=...`. Required in production.
+    #[arg(long, env = "TENANTRY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Where emails go, as .eml files, when TENANTRY_SMTP_URL is not set (development only).
+    #[arg(long, env = "TENANTRY_MAIL_DIR", default_value = "target/mail")]
+    pub mail_dir: std::path::PathBuf,
+
+    /// Run the mail worker (which sends the outbox) in this process. Every process may run
+    /// one; turn it off where another process sends.
+    #[arg(long, env = "TENANTRY_MAIL_WORKER", default_value_t = true, action = ArgAction::Set)]
+    pub mail_worker: bool,
+
+    /// How often the mail worker looks for due emails when nothing wakes it, in milliseconds
+    /// (a request that queues an email wakes the worker of its own process at once).
+    #[arg(long, env = "TENANTRY_MAIL_POLL_MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub mail_poll_ms: u64,
+
+    /// The first pause before an email that failed to send is tried again, in milliseconds;
+    /// pauses double (with random jitter) up to an hour.
+    #[arg(long, env = "TENANTRY_MAIL_RETRY_BASE_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub mail_retry_base_ms: u64,
+
+    /// Attempts to send one email before it is given up (recorded as failed).
+    #[arg(long, env = "TENANTRY_MAIL_MAX_ATTEMPTS", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub mail_max_attempts: u32,
+
+    /// Whether a user must have verified their email address to log in. Defaults to false
+    /// in development and true in production.
+    #[arg(long, env = "TENANTRY_REQUIRE_VERIFIED_EMAIL", action = ArgAction::Set)]
+    pub require_verified_email: Option<bool>,
+
+    /// How long an invitation's link works, in seconds (7 days by default).
+    #[arg(long, env = "TENANTRY_INVITATION_TTL_SECS", default_value_t = 604_800,
+          value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+    pub invitation_ttl_secs: u64,
+
+    /// How long a password reset link works, in seconds (30 minutes by default).
+    #[arg(long, env = "TENANTRY_PASSWORD_RESET_TTL_SECS", default_value_t = 1800,
+          value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    pub password_reset_ttl_secs: u64,
+
+    /// How long an email verification link works, in seconds (2 days by default).
+    #[arg(long, env = "TENANTRY_EMAIL_VERIFICATION_TTL_SECS", default_value_t = 172_800,
+          value_parser = clap::value_parser!(u64).range(60..=2_592_000))]
+    pub email_verification_ttl_secs: u64,
+
+    /// Invitations an organization may send (or resend) an hour; more get 429.
+    #[arg(long, env = "TENANTRY_INVITATIONS_PER_HOUR", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub invitations_per_hour: u32,
+
+    /// Password reset emails an hour for one account (organization slug and email, whether
+    /// or not it exists); more get 429. Requests also count against
+    /// TENANTRY_CLIENT_ATTEMPTS_PER_MINUTE per client address.
+    #[arg(long, env = "TENANTRY_PASSWORD_RESETS_PER_HOUR", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub password_resets_per_hour: u32,
     /// Whether `serve` also runs the webhook relay (`tenantry relay` runs one alone).
     #[arg(long, env = "TENANTRY_WEBHOOK_RELAY", default_value_t = true, action = ArgAction::Set)]
     pub webhook_relay: bool,
@@ -321,6 +396,12 @@ pub enum ConfigError {
     ShortPreviousSecret,
     #[error("the database URL must name a database")]
     MissingDatabaseName,
+    #[error(
+        "TENANTRY_SMTP_URL, TENANTRY_MAIL_FROM and TENANTRY_PUBLIC_URL must be set when TENANTRY_ENV=production"
+    )]
+    MissingMailSettings,
+    #[error("{0}")]
+    InvalidMailSetting(String),
 }
 
 impl Settings {
@@ -334,6 +415,35 @@ impl Settings {
             Environment::Production => LogFormat::Json,
             Environment::Development => LogFormat::Text,
         })
+    }
+
+    /// Whether log-in requires a verified email address.
+    pub fn require_verified_email(&self) -> bool {
+        self.require_verified_email
+            .unwrap_or(self.environment == Environment::Production)
+    }
+
+    /// The base of links in emails, without a trailing slash: an http(s) URL. Production
+    /// requires it; development defaults to `http://localhost:3000`.
+    pub fn public_url(&self) -> Result<String, ConfigError> {
+        let url = match (&self.public_url, self.environment) {
+            (Some(url), _) => url.trim_end_matches('/').to_owned(),
+            (None, Environment::Production) => return Err(ConfigError::MissingMailSettings),
+            (None, Environment::Development) => "http://localhost:3000".to_owned(),
+        };
+        let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+        if !scheme_ok
+            || url.len() > 500
+            || url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '#' || c == '?')
+        {
+            return Err(ConfigError::InvalidMailSetting(
+                "TENANTRY_PUBLIC_URL must be an http:// or https:// URL without query or fragment"
+                    .into(),
+            ));
+        }
+        Ok(url)
     }
 
     pub fn migration_database_url(&self) -> &tokio_postgres::Config {

@@ -152,6 +152,32 @@ impl AppError {
         message: "the organization, email or password is incorrect",
     };
 
+    /// A token sent by email (invitation, password reset, email verification) that cannot be
+    /// used: 400 with `code` (`TOKEN_INVALID`, `TOKEN_EXPIRED`, `TOKEN_USED`,
+    /// `INVITATION_REVOKED`).
+    pub fn token_refused(code: &'static str, message: &str) -> Self {
+        AppError::BadRequest {
+            code,
+            message: message.to_owned(),
+            details: Vec::new(),
+        }
+    }
+
+    /// A token that is malformed, unknown, of another kind or with another secret (one answer
+    /// for all).
+    pub fn token_invalid() -> Self {
+        Self::token_refused(
+            "TOKEN_INVALID",
+            "the token is not valid; ask for a new email",
+        )
+    }
+
+    /// Log-in by a user whose address is not verified, when TENANTRY_REQUIRE_VERIFIED_EMAIL.
+    pub const EMAIL_NOT_VERIFIED: AppError = AppError::Forbidden {
+        code: "EMAIL_NOT_VERIFIED",
+        message: "confirm your email address first: follow the link of the verification email",
+    };
+
     /// A serialization failure or deadlock: running the whole transaction again may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -322,6 +348,41 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
             Invalid("role", "must be admin or member"),
         ),
         ("ck_api_keys_secret_hash", Bug),
+        ("pk_outbound_emails", Bug),
+        ("fk_outbound_emails_org_id", NotFound),
+        ("ck_outbound_emails_kind", Bug),
+        (
+            "ck_outbound_emails_recipient",
+            Invalid("email", "must be an email address of 3 to 254 characters"),
+        ),
+        ("ck_outbound_emails_status", Bug),
+        ("ck_outbound_emails_last_error", Bug),
+        ("pk_invitations", Bug),
+        ("fk_invitations_org_id", NotFound),
+        ("fk_invitations_invited_by", NotFound),
+        (
+            "uq_invitations_org_id_email",
+            Conflict(
+                "INVITATION_PENDING",
+                "this address already has a pending invitation; resend or revoke it",
+            ),
+        ),
+        (
+            "ck_invitations_email",
+            Invalid("email", "must be an email address of 3 to 254 characters"),
+        ),
+        ("ck_invitations_email_text", Invalid("email", EMAIL_RULE)),
+        (
+            "ck_invitations_role",
+            Invalid("role", "must be owner, admin or member"),
+        ),
+        ("ck_invitations_token_hash", Bug),
+        ("pk_user_tokens", Bug),
+        ("fk_user_tokens_org_id", NotFound),
+        ("fk_user_tokens_user", NotFound),
+        ("ck_user_tokens_kind", Bug),
+        ("ck_user_tokens_email", Bug),
+        ("ck_user_tokens_token_hash", Bug),
         (
             "ck_api_keys_expires_at",
             Invalid("expires_at", "must be in the future"),

@@ -12,6 +12,7 @@
 //! - [`auth`]: JWT issuing and verification, argon2id password hashing.
 //! - [`domain`]: validated newtypes (ids, emails, roles, cursors).
 //! - [`error`]: [`error::AppError`] and the one SQLSTATE/constraint mapping.
+//! - [`mail`]: the email transport, templates and the worker that sends the outbox.
 //! - [`metrics`]: Prometheus metrics served at `/metrics`.
 //! - [`retry`]: retrying with exponential backoff (start-up, conflicting transactions).
 //! - [`webhooks`]: signing, the guarded HTTP client and the relay that delivers events.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod metrics;
 pub(crate) mod repo;
 pub(crate) mod request;

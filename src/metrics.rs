@@ -44,8 +44,26 @@ pub struct OutcomeLabels {
     pub outcome: &'static str,
 }
 
+/// The labels of the email metrics: the kind (a closed set, `EmailKind::as_str`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EmailLabels {
+    pub kind: &'static str,
+}
+
+/// A failed email: its kind and why (`rejected` by the SMTP server, `exhausted` its attempts,
+/// `invalid`: it could not be rendered or addressed).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EmailFailureLabels {
+    pub kind: &'static str,
+    pub reason: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
+    pub emails_queued: Family<EmailLabels, Counter>,
+    pub emails_sent: Family<EmailLabels, Counter>,
+    pub emails_failed: Family<EmailFailureLabels, Counter>,
+    pub email_send_errors: Family<EmailLabels, Counter>,
     pub http_requests: Family<RequestLabels, Counter>,
     pub http_duration: Family<RequestLabels, Histogram>,
     pub transaction_duration: Histogram,
@@ -83,6 +101,30 @@ impl Metrics {
         let password_hash_waiting = Gauge::<i64, AtomicI64>::default();
         let password_hash_computations = Family::<OutcomeLabels, Counter>::default();
         let password_hash_refused = Family::<OutcomeLabels, Counter>::default();
+        let emails_queued = Family::<EmailLabels, Counter>::default();
+        let emails_sent = Family::<EmailLabels, Counter>::default();
+        let emails_failed = Family::<EmailFailureLabels, Counter>::default();
+        let email_send_errors = Family::<EmailLabels, Counter>::default();
+        registry.register(
+            "emails_queued",
+            "Emails queued in the outbox (committed with the change that causes them), by kind",
+            emails_queued.clone(),
+        );
+        registry.register(
+            "emails_sent",
+            "Emails accepted by the SMTP server (or written to TENANTRY_MAIL_DIR), by kind",
+            emails_sent.clone(),
+        );
+        registry.register(
+            "emails_failed",
+            "Emails given up, by kind and reason (rejected, exhausted, invalid)",
+            emails_failed.clone(),
+        );
+        registry.register(
+            "email_send_errors",
+            "Failed attempts to send an email that will be retried, by kind",
+            email_send_errors.clone(),
+        );
         let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
         let webhook_dead = Counter::default();
         let webhook_pending = Gauge::<i64, AtomicI64>::default();
@@ -163,6 +205,10 @@ impl Metrics {
         );
         Self {
             registry,
+            emails_queued,
+            emails_sent,
+            emails_failed,
+            email_send_errors,
             http_requests,
             http_duration,
             transaction_duration,

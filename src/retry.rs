@@ -56,7 +56,7 @@ impl Backoff {
 
 /// A random duration below `limit` (none when the system's generator fails: a retry without
 /// jitter is still a retry).
-fn jitter(limit: Duration) -> Duration {
+pub(crate) fn jitter(limit: Duration) -> Duration {
     let nanos = u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX).max(1);
     Duration::from_nanos(getrandom::u64().map_or(0, |random| random % nanos))
 }

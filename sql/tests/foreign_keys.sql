@@ -24,8 +24,10 @@ select is(
           where c.contype = 'f' and c.connamespace = 'app'::regnamespace
             and c.confrelid <> 'app.organizations'::regclass
           order by c.conname),
-    array['fk_projects_owner: app.projects (org_id, owner_id) -> app.users (org_id, id)',
+    array['fk_invitations_invited_by: app.invitations (org_id, invited_by) -> app.users (org_id, id)',
+          'fk_projects_owner: app.projects (org_id, owner_id) -> app.users (org_id, id)',
           'fk_sessions_user: app.sessions (org_id, user_id) -> app.users (org_id, id)',
+          'fk_user_tokens_user: app.user_tokens (org_id, user_id) -> app.users (org_id, id)',
           'fk_webhook_deliveries_endpoint: app.webhook_deliveries (org_id, endpoint_id) -> app.webhook_endpoints (org_id, id)',
           'fk_webhook_deliveries_event: app.webhook_deliveries (org_id, event_id) -> app.events (org_id, id)'],
     'the references between tenant tables are exactly these, each keyed by (org_id, id)');

@@ -41,10 +41,14 @@ select is(
     array(select p.oid::regprocedure::text from pg_proc p
           where p.pronamespace = 'app'::regnamespace
             and has_function_privilege('tenantry_anon', p.oid, 'EXECUTE') order by 1),
-    array['app.login_lookup(text,text)',
+    array['app.claim_emails(uuid,integer,interval)',
+          'app.finish_email(uuid,uuid,text,text,timestamp with time zone)',
+          'app.login_lookup(text,text)',
+          'app.mail_due_orgs(integer)',
           'app.rotate_refresh_token(uuid,uuid,bytea,bytea,interval)',
           'app.text_key(text)'],
-    'tenantry_anon executes exactly the log-in and refresh functions and the email key');
+    'tenantry_anon executes exactly the log-in and refresh functions, the email key and the '
+    'mail worker''s functions');
 select is(
     array(select c.oid::regclass::text from pg_class c
           where c.relnamespace in ('app'::regnamespace, 'public'::regnamespace)

@@ -45,8 +45,9 @@ insert into app.api_keys (org_id, id, name, role, secret_hash, revoked_at) value
      sha256('e3'), null);
 
 select results_eq($$select kind, purged from app.purge(now() - interval '30 days') order by kind$$,
-    $$values ('api_keys', 1::bigint), ('idempotency_keys', 0::bigint), ('projects', 1::bigint),
-             ('sessions', 0::bigint), ('users', 1::bigint)$$,
+    $$values ('api_keys', 1::bigint), ('idempotency_keys', 0::bigint), ('invitations', 0::bigint),
+             ('outbound_emails', 0::bigint), ('projects', 1::bigint), ('sessions', 0::bigint),
+             ('user_tokens', 0::bigint), ('users', 1::bigint)$$,
     'purge removes the old project, the old user nobody references and the key revoked long ago');
 select results_eq($$select name from app.api_keys order by name$$, array['live', 'recent'],
     'a key revoked within the retention period, and live keys, stay');

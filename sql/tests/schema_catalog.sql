@@ -94,6 +94,8 @@ select is(
                          and (polcmd = 'r' or table_name = 'app.sessions'))
                      or (polroles = array['tenantry_maintenance'::regrole::oid]
                          and polcmd in ('r', 'd'))
+                     or (polroles = array['tenantry_mailer'::regrole::oid]
+                         and table_name = 'app.outbound_emails' and polcmd in ('r', 'w'))
                      or (polroles = array['tenantry_relay'::regrole::oid]
                          and polcmd in ('r', 'a', 'w')
                          and table_name in ('app.webhook_endpoints', 'app.webhook_deliveries',
@@ -106,8 +108,9 @@ select is(
     '{}'::text[],
     'policies of schema app are for tenantry_app only, for tenantry_auth (SELECT-only, '
     'except on sessions: refresh rotation), tenantry_maintenance (SELECT and DELETE: '
-    'retention), the webhook relay (tenantry_relay: reads, writes of deliveries and endpoints) '
-    'or its scan (tenantry_relay_scan: SELECT); never PUBLIC');
+    'retention), tenantry_mailer (SELECT and UPDATE of the outbox), the webhook relay '
+    '(tenantry_relay: reads, writes of deliveries and endpoints) or its scan '
+    '(tenantry_relay_scan: SELECT); never PUBLIC');
 
 -- The relay's policies are scoped to the organization it entered, like tenantry_app's.
 select is(

@@ -100,6 +100,70 @@ pub(crate) struct RefreshRequest {
     refresh_token: String,
 }
 
+/// The account whose password to reset.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordResetRequest {
+    /// The organization's slug.
+    #[oai(validator(max_length = 63))]
+    org_slug: String,
+    /// The account's email address (case-insensitive).
+    #[oai(validator(max_length = 254))]
+    email: String,
+}
+
+/// A password reset token and the new password.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordResetConfirmRequest {
+    /// The token of the reset email's link (`...#token=<token>`).
+    #[oai(validator(max_length = 90))]
+    token: String,
+    /// The new password, 8 to 128 characters.
+    password: Text<Password>,
+}
+
+/// An email verification token.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyEmailRequest {
+    /// The token of the verification email's link (`...#token=<token>`).
+    #[oai(validator(max_length = 90))]
+    token: String,
+}
+
+/// The answer to every password reset request.
+#[derive(Debug, Object)]
+pub(crate) struct AcceptedDto {
+    /// Always `accepted`.
+    status: String,
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum PasswordResetResponse {
+    /// If the organization has an account with this address, a reset link is on its way.
+    /// The same answer either way.
+    #[oai(status = 202)]
+    Accepted(Json<AcceptedDto>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum PasswordResetConfirmResponse {
+    /// The password is set; every session of the user ended.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum VerifyEmailResponse {
+    /// The address is verified (and, after an email change, is now the user's address).
+    #[oai(status = 200)]
+    Ok(Json<UserDto>),
+}
+
 #[derive(Debug, ApiResponse)]
 pub(crate) enum LogoutResponse {
     /// The session(s) ended; their tokens no longer work.
@@ -222,6 +286,70 @@ impl AuthApi {
         let issued =
             service::sessions::refresh(&state, &body.0.refresh_token, &client_info(req)).await?;
         Ok(LoginResponse::Ok(Json(issued.into())))
+    }
+
+    /// Ask for a password reset email
+    ///
+    /// Always 202 with the same body, whether or not the organization has an account with
+    /// this address, after the same work; if it has, a link valid for 30 minutes (by default)
+    /// is emailed to it. Limited per account and per client address (429 `RATE_LIMITED`, the
+    /// same for unknown accounts).
+    #[oai(
+        path = "/password-reset",
+        method = "post",
+        operation_id = "requestPasswordReset"
+    )]
+    async fn password_reset(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: JsonBody<PasswordResetRequest>,
+    ) -> Result<PasswordResetResponse, ApiError> {
+        let body = body.0;
+        service::recovery::request_reset(&state, &body.org_slug, &body.email, &client_info(req))
+            .await?;
+        Ok(PasswordResetResponse::Accepted(Json(AcceptedDto {
+            status: "accepted".into(),
+        })))
+    }
+
+    /// Set a new password with a reset token
+    ///
+    /// The token of the reset email works once. Sets the password, ends every session of the
+    /// user and emails them a notice. Refusals: 400 `TOKEN_INVALID`, `TOKEN_EXPIRED`,
+    /// `TOKEN_USED`.
+    #[oai(
+        path = "/password-reset/confirm",
+        method = "post",
+        operation_id = "confirmPasswordReset"
+    )]
+    async fn password_reset_confirm(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: JsonBody<PasswordResetConfirmRequest>,
+    ) -> Result<PasswordResetConfirmResponse, ApiError> {
+        let body = body.0;
+        let password = body.password.into_value();
+        service::recovery::confirm_reset(&state, &body.token, &password, &client_info(req)).await?;
+        Ok(PasswordResetConfirmResponse::NoContent)
+    }
+
+    /// Verify an email address
+    ///
+    /// The token of a verification email (sent at sign-up, or by
+    /// `POST /v1/me/verify-email`) works once; the user's address is then verified. Refusals:
+    /// 400 `TOKEN_INVALID`, `TOKEN_EXPIRED`, `TOKEN_USED`.
+    #[oai(path = "/verify-email", method = "post", operation_id = "verifyEmail")]
+    async fn verify_email(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: JsonBody<VerifyEmailRequest>,
+    ) -> Result<VerifyEmailResponse, ApiError> {
+        let user =
+            service::recovery::verify_email(&state, &body.0.token, &client_info(req)).await?;
+        Ok(VerifyEmailResponse::Ok(Json(user.into())))
     }
 
     /// Log out

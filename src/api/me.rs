@@ -32,6 +32,13 @@ pub(crate) enum MeDto {
 }
 
 #[derive(Debug, ApiResponse)]
+pub(crate) enum ResendVerificationResponse {
+    /// A verification email is queued.
+    #[oai(status = 202)]
+    Accepted,
+}
+
+#[derive(Debug, ApiResponse)]
 pub(crate) enum MeResponse {
     /// The caller.
     #[oai(status = 200)]
@@ -51,6 +58,25 @@ impl MeApi {
             Me::ApiKey(key) => MeDto::ApiKey(key.into()),
         };
         Ok(MeResponse::Ok(Json(me)))
+    }
+
+    /// Send me a new verification email
+    ///
+    /// Emails the calling user a new link that verifies their address (see
+    /// `POST /v1/auth/verify-email`). 409 `EMAIL_ALREADY_VERIFIED` when it is verified. A
+    /// person's operation: an API key gets 403 `PERSON_ONLY`.
+    #[oai(
+        path = "/verify-email",
+        method = "post",
+        operation_id = "resendVerificationEmail"
+    )]
+    async fn resend_verification(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<ResendVerificationResponse, ApiError> {
+        service::recovery::resend_verification(&state, &auth.0).await?;
+        Ok(ResendVerificationResponse::Accepted)
     }
 
     /// List my sessions

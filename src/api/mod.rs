@@ -8,6 +8,7 @@ mod conditional;
 pub mod envelope;
 mod events;
 mod headers;
+mod invitations;
 mod me;
 mod middleware;
 mod ops;
@@ -31,7 +32,8 @@ pub use envelope::{ApiError, ErrorEnvelope};
 
 #[derive(Tags)]
 enum ApiTags {
-    /// Sign-up and log-in: the only operations without a bearer token (access token or API key).
+    /// Sign-up, log-in, password reset and email verification: the operations without a bearer
+    /// token (access token or API key), with accepting an invitation.
     Auth,
     /// The caller: a user (access token) or an API key.
     Me,
@@ -43,6 +45,8 @@ enum ApiTags {
     Projects,
     /// API keys: machine access to the organization, without a person's password.
     ApiKeys,
+    /// Invitations: people join the organization through a link sent by email.
+    Invitations,
     /// Webhooks: the organization's events POSTed to its endpoints, signed per Standard
     /// Webhooks.
     Webhooks,
@@ -72,6 +76,7 @@ apis!(
     users::UsersApi,
     projects::ProjectsApi,
     api_keys::ApiKeysApi,
+    invitations::InvitationsApi,
     webhooks::WebhooksApi,
     events::EventsApi,
     ops::OpsApi,

@@ -76,6 +76,9 @@ pub(crate) struct UserDto {
     /// When the user was removed; only removed users listed with `include=deleted` have it.
     #[oai(skip_serializing_if_is_none)]
     deleted_at: Option<DateTime<Utc>>,
+    /// When the user confirmed their email address (through the link of a verification
+    /// email, or by accepting an invitation sent to it); null while unverified.
+    email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl From<User> for UserDto {
@@ -89,6 +92,7 @@ impl From<User> for UserDto {
             created_at: user.created_at,
             updated_at: user.updated_at,
             deleted_at: user.deleted_at,
+            email_verified_at: user.email_verified_at,
         }
     }
 }

@@ -34,6 +34,10 @@ pub struct Quotas {
     pub refresh_failures_per_minute: u32,
     /// Requests a minute with one API key.
     pub api_key_requests_per_minute: u32,
+    /// Invitations (sent or resent) an hour for one organization.
+    pub invitations_per_hour: u32,
+    /// Password reset requests an hour for one account (slug and email key).
+    pub password_resets_per_hour: u32,
 }
 
 pub struct RateLimits {
@@ -45,6 +49,8 @@ pub struct RateLimits {
     refresh_failures: DefaultKeyedRateLimiter<IpAddr>,
     /// By the SHA-256 of the key's whole text, as presented.
     api_keys: DefaultKeyedRateLimiter<[u8; 32]>,
+    invitations: DefaultKeyedRateLimiter<OrgId>,
+    password_resets: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
 
@@ -80,6 +86,8 @@ impl RateLimits {
             signups: RateLimiter::dashmap(per_hour(quotas.signups_per_hour)),
             refresh_failures: RateLimiter::dashmap(per_minute(quotas.refresh_failures_per_minute)),
             api_keys: RateLimiter::dashmap(per_minute(quotas.api_key_requests_per_minute)),
+            invitations: RateLimiter::dashmap(per_hour(quotas.invitations_per_hour)),
+            password_resets: RateLimiter::dashmap(per_hour(quotas.password_resets_per_hour)),
             clock: DefaultClock::default(),
         }
     }
@@ -166,6 +174,24 @@ impl RateLimits {
             .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
     }
 
+    /// An invitation sent or resent by organization `org`, before anything is written.
+    pub fn check_invitation(&self, org: OrgId) -> Result<(), AppError> {
+        bounded(&self.invitations);
+        self.invitations
+            .check_key(&org)
+            .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
+    }
+
+    /// A password reset request for the account `email_key` of organization `org_slug` (the
+    /// key the database computed, whether or not the account exists, as for log-in).
+    pub fn check_password_reset(&self, org_slug: &str, email_key: &str) -> Result<(), AppError> {
+        let key = format!("{org_slug}\n{email_key}");
+        bounded(&self.password_resets);
+        self.password_resets
+            .check_key(&key)
+            .map_err(|not_until| self.limited(not_until.wait_time_from(self.clock.now())))
+    }
+
     fn limited(&self, wait: Duration) -> AppError {
         AppError::RateLimited {
             retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
@@ -175,6 +201,8 @@ impl RateLimits {
     /// Drops idle buckets of every limiter (run periodically).
     pub fn sweep(&self) {
         self.accounts.retain_recent();
+        self.invitations.retain_recent();
+        self.password_resets.retain_recent();
         self.sessions.retain_recent();
         self.reauthentications.retain_recent();
         self.clients.retain_recent();
@@ -208,6 +236,8 @@ mod tests {
             signups_per_hour: 2,
             refresh_failures_per_minute: 2,
             api_key_requests_per_minute: 2,
+            invitations_per_hour: 2,
+            password_resets_per_hour: 2,
         }
     }
 

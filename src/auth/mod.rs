@@ -2,6 +2,7 @@
 //! ([`password`]) and the [`Principal`] a request's credentials yield. No HTTP and no SQL here.
 
 pub mod api_key;
+pub mod email_token;
 pub mod jwt;
 pub mod limits;
 pub mod password;

@@ -9,7 +9,7 @@ mod sql;
 mod tx;
 
 pub use sql::Sql;
-pub use tx::{ANON_ROLE, AnonTx, Params, RUNTIME_ROLE, TenantTx};
+pub use tx::{ANON_ROLE, AnonTx, Params, RUNTIME_ROLE, TenantTx, WorkerTx};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +19,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 use crate::auth::Principal;
-use crate::domain::Role;
+use crate::domain::{OrgId, Role};
 use crate::error::AppError;
 use crate::retry::Backoff;
 
@@ -149,6 +149,16 @@ impl Db {
             person,
             role,
         ))
+    }
+
+    /// A transaction in organization `org` that redeems a token sent by email.
+    pub(crate) async fn token_tx(&self, org: OrgId) -> Result<TenantTx, AppError> {
+        Ok(TenantTx::begin_for_token(self.client().await?, org))
+    }
+
+    /// A transaction of the mail worker (no tenant context).
+    pub(crate) async fn worker_tx(&self) -> Result<WorkerTx, AppError> {
+        Ok(WorkerTx::begin(self.client().await?))
     }
 
     /// A transaction without tenant context, for pre-authentication lookups.

@@ -610,6 +610,27 @@ impl TenantTx {
         }
     }
 
+    /// A transaction in organization `org` for redeeming a token sent by email (accepting an
+    /// invitation, resetting a password, verifying an address): no person yet. Its first
+    /// statement must be the redeeming function (`app.redeem_invitation`,
+    /// `app.redeem_user_token`), which checks the token and enters, with `SET LOCAL`, the
+    /// context of the person it acts for (the policies then judge every later statement as
+    /// theirs).
+    pub(crate) fn begin_for_token(client: Object, org: OrgId) -> Self {
+        let setup = Setup::Statements {
+            role: SET_ROLE,
+            statements: vec![
+                FORWARD_SETTINGS.to_owned(),
+                format!("SET LOCAL app.org_id = '{org}'"),
+            ],
+        };
+        Self {
+            inner: Tx::new(client, setup),
+            org_id: org,
+            user_id: None,
+        }
+    }
+
     /// Declares the next statement the transaction's last: its COMMIT travels in the same
     /// round trip, and [`TenantTx::commit`] then has nothing left to do. For read-only
     /// requests of one statement (a failed statement's COMMIT is a rollback).
@@ -706,6 +727,41 @@ impl AnonTx {
 
     pub async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
         self.inner.query(sql, params).await
+    }
+
+    pub async fn commit(self) -> Result<(), AppError> {
+        self.inner.commit().await
+    }
+}
+
+/// A transaction of the mail worker: as [`ANON_ROLE`], without any tenant context (it has no
+/// privilege on any table); it calls the worker's `SECURITY DEFINER` functions
+/// (`app.mail_due_orgs`, `app.claim_emails`, `app.finish_email`, migration V30), which refuse
+/// to run inside a tenant context.
+#[must_use = "a transaction that is not committed is rolled back"]
+pub struct WorkerTx {
+    inner: Tx,
+}
+
+impl WorkerTx {
+    pub(crate) fn begin(client: Object) -> Self {
+        Self {
+            inner: Tx::new(
+                client,
+                Setup::Statements {
+                    role: SET_ANON_ROLE,
+                    statements: Vec::new(),
+                },
+            ),
+        }
+    }
+
+    pub async fn query(&mut self, sql: &Sql, params: Params<'_>) -> Result<Vec<Row>, AppError> {
+        self.inner.query(sql, params).await
+    }
+
+    pub async fn execute(&mut self, sql: &Sql, params: Params<'_>) -> Result<u64, AppError> {
+        self.inner.execute(sql, params).await
     }
 
     pub async fn commit(self) -> Result<(), AppError> {

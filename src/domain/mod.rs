@@ -12,7 +12,10 @@ pub mod webhooks;
 pub use cursor::{Cursor, CursorKey, MAX_CURSOR_LEN, Position};
 pub use event::{Event, EventType};
 pub use ids::{ApiKeyId, OrgId, ProjectId, SessionId, UserId};
-pub use model::{Actor, ActorKind, ApiKey, Organization, Project, ProjectOrder, Session, User};
+pub use model::{
+    Actor, ActorKind, ApiKey, EmailKind, Invitation, InvitationStatus, Organization, Project,
+    ProjectOrder, Session, User,
+};
 pub use text::{
     ApiKeyName, DESCRIPTION_PATTERN, DESCRIPTION_RULE, Description, DisplayName, EMAIL_PATTERN,
     EMAIL_RULE, Email, HIDDEN_IN_FREE_TEXT, INVISIBLE, INVISIBLE_RULE, IdempotencyKey,

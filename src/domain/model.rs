@@ -110,6 +110,9 @@ pub struct User {
     /// Set when the user was removed (soft delete).
     #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// When the user proved they receive email at `email`; `None` until then.
+    #[serde(default)]
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 /// A project, the example business resource.
@@ -205,5 +208,64 @@ mod tests {
         let again: Project =
             serde_json::from_value(serde_json::to_value(&project).expect("json")).expect("back");
         assert_eq!(again, project);
+    }
+}
+
+/// Where an invitation is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationStatus {
+    /// Waiting for its link to be used.
+    Pending,
+    /// Its link expired unused; resending gives it a new one.
+    Expired,
+    Accepted,
+    Revoked,
+}
+
+/// An invitation to join the organization (its token is never part of it).
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub id: Uuid,
+    /// The invited address, as stored (its key).
+    pub email: String,
+    pub role: Role,
+    pub invited_by: UserId,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub status: InvitationStatus,
+}
+
+/// The emails the service sends: each has a template (templates/email) and is a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmailKind {
+    Invitation,
+    PasswordReset,
+    PasswordChanged,
+    VerifyEmail,
+    EmailChanged,
+}
+
+impl EmailKind {
+    pub const ALL: [EmailKind; 5] = [
+        EmailKind::Invitation,
+        EmailKind::PasswordReset,
+        EmailKind::PasswordChanged,
+        EmailKind::VerifyEmail,
+        EmailKind::EmailChanged,
+    ];
+
+    /// The name `app.outbound_emails.kind` stores, and the templates' file names start with.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EmailKind::Invitation => "invitation",
+            EmailKind::PasswordReset => "password_reset",
+            EmailKind::PasswordChanged => "password_changed",
+            EmailKind::VerifyEmail => "verify_email",
+            EmailKind::EmailChanged => "email_changed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == value)
     }
 }

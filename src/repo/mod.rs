@@ -4,11 +4,15 @@
 
 pub(crate) mod api_keys;
 pub(crate) mod auth;
+pub(crate) mod emails;
 pub(crate) mod events;
 pub(crate) mod idempotency;
+pub(crate) mod invitations;
+pub(crate) mod mail;
 pub(crate) mod organizations;
 pub(crate) mod projects;
 pub(crate) mod sessions;
+pub(crate) mod user_tokens;
 pub(crate) mod users;
 pub(crate) mod webhooks;
 

@@ -24,6 +24,7 @@ impl TryFrom<&Row> for User {
             created_at: col(row, "created_at")?,
             updated_at: col(row, "updated_at")?,
             deleted_at: col(row, "deleted_at")?,
+            email_verified_at: col(row, "email_verified_at")?,
         })
     }
 }
@@ -182,4 +183,81 @@ pub(crate) async fn restore(tx: &mut TenantTx, id: UserId) -> Result<Option<User
         .as_ref()
         .map(User::try_from)
         .transpose()
+}
+
+/// Sets a live user's password hash; returns their email and display name.
+pub(crate) async fn set_password(
+    tx: &mut TenantTx,
+    id: UserId,
+    password_hash: &str,
+) -> Result<Option<(String, String)>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    tx.query_opt(
+        &sql!("users/set_password.sql"),
+        &[&org_id, id.as_uuid(), &password_hash],
+    )
+    .await?
+    .as_ref()
+    .map(|row| Ok((col(row, "email")?, col(row, "display_name")?)))
+    .transpose()
+}
+
+/// Adds a user whose address is verified (an accepted invitation).
+pub(crate) async fn insert_verified(
+    tx: &mut TenantTx,
+    user: &NewUser<'_>,
+) -> Result<User, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let row = tx
+        .query_one(
+            &sql!("users/insert_verified.sql"),
+            &[
+                &org_id,
+                user.id.as_uuid(),
+                &user.email,
+                &user.display_name,
+                &user.password_hash,
+                &user.role.as_str(),
+            ],
+        )
+        .await?;
+    User::try_from(&row)
+}
+
+/// Marks user `id`'s address `email` verified and makes it theirs.
+pub(crate) async fn verify_email(
+    tx: &mut TenantTx,
+    id: UserId,
+    email: &str,
+) -> Result<Option<User>, AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    tx.query_opt(
+        &sql!("users/verify_email.sql"),
+        &[&org_id, id.as_uuid(), &email],
+    )
+    .await?
+    .as_ref()
+    .map(User::try_from)
+    .transpose()
+}
+
+/// What changing user `id`'s address to `email` would do: (the address's key, whether it
+/// differs from the user's, whether another live user has it).
+pub(crate) async fn email_change(
+    tx: &mut TenantTx,
+    id: UserId,
+    email: &str,
+) -> Result<(String, bool, bool), AppError> {
+    let org_id = *tx.org_id().as_uuid();
+    let row = tx
+        .query_one(
+            &sql!("users/email_change.sql"),
+            &[&org_id, id.as_uuid(), &email],
+        )
+        .await?;
+    Ok((
+        col(&row, "key")?,
+        col(&row, "changes")?,
+        col(&row, "taken")?,
+    ))
 }

@@ -1,10 +1,11 @@
 //! Sign-up and log-in.
 
 use super::sessions::{self, ClientInfo, Issued};
-use super::{AppState, events, retrying};
+use super::{AppState, events, outbox, recovery, retrying};
 use crate::auth::Principal;
 use crate::domain::{
-    DisplayName, Email, EventType, OrgId, OrgName, OrgSlug, Password, Role, SessionId, UserId,
+    DisplayName, Email, EmailKind, EventType, OrgId, OrgName, OrgSlug, Password, Role, SessionId,
+    UserId,
 };
 use crate::domain::{Organization, User};
 use crate::error::AppError;
@@ -53,12 +54,14 @@ pub(crate) async fn signup(
         )
         .await?;
         let user = users::insert(&mut tx, owner).await?;
+        recovery::queue_verification(state, &mut tx, &user, &user.email).await?;
         let session = sessions::open(&mut tx, state, principal_ref, client).await?;
         events::record(&mut tx, EventType::UserCreated, &user);
         tx.commit().await?;
         Ok((org, user, session))
     })
     .await?;
+    outbox::queued(state, &[EmailKind::VerifyEmail]);
     let issued = Issued {
         access: state.tokens.issue(&principal, Role::Owner)?,
         refresh_token,
@@ -122,7 +125,8 @@ pub(crate) async fn login(
     let verified = state.hasher.verify(password, hash).await;
     let (outcome, result) = match (verified, principal) {
         (Ok(true), Some((principal, role))) => {
-            match start_session(state, &principal, role, client).await {
+            let require_verified = state.email.require_verified;
+            match start_session(state, &principal, role, client, require_verified).await {
                 Ok(issued) => ("success", Ok(issued)),
                 Err(err) => ("error", Err(err)),
             }
@@ -137,15 +141,27 @@ pub(crate) async fn login(
     result
 }
 
-/// Opens the session of a verified log-in, whose user has `role`, and issues its tokens.
-async fn start_session(
+/// Opens the session of a verified log-in, whose user has `role`, and issues its tokens. With
+/// `require_verified`, a user whose address is not verified gets 403 `EMAIL_NOT_VERIFIED`
+/// (read in the same transaction).
+pub(crate) async fn start_session(
     state: &AppState,
     principal: &Principal,
     role: Role,
     client: &ClientInfo,
+    require_verified: bool,
 ) -> Result<Issued, AppError> {
     let (refresh_token, session_expires_at) = retrying(|| async move {
         let mut tx = state.db.new_session_tx(principal, role).await?;
+        if require_verified {
+            let user_id = principal
+                .user_id()
+                .ok_or_else(|| AppError::internal("a session is a person's"))?;
+            let user = users::get(&mut tx, user_id).await?;
+            if user.is_none_or(|user| user.email_verified_at.is_none()) {
+                return Err(AppError::EMAIL_NOT_VERIFIED);
+            }
+        }
         let session = sessions::open(&mut tx, state, principal, client).await?;
         tx.commit().await?;
         Ok(session)

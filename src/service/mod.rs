@@ -6,8 +6,11 @@ pub(crate) mod api_keys;
 pub(crate) mod auth;
 pub(crate) mod events;
 pub(crate) mod idempotency;
+pub(crate) mod invitations;
 pub(crate) mod organizations;
+pub(crate) mod outbox;
 pub(crate) mod projects;
+pub(crate) mod recovery;
 pub mod sessions;
 pub(crate) mod users;
 pub(crate) mod webhooks;
@@ -23,6 +26,7 @@ use crate::auth::{Person, Principal};
 use crate::db::{Db, TenantTx};
 use crate::domain::{CursorKey, OrgId, Position, Role};
 use crate::error::AppError;
+use crate::mail::Mailer;
 use crate::retry::Backoff;
 
 /// What every service operation may use. Cheap to clone.
@@ -35,8 +39,23 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Signs pagination cursors.
     pub cursors: CursorKey,
+    /// Sends the outbox; requests only wake it.
+    pub mail: Arc<Mailer>,
+    pub email: EmailPolicy,
     /// The webhook rules that depend on the settings.
     pub webhooks: webhooks::WebhookPolicy,
+}
+
+/// What the email flows need to know.
+#[derive(Clone, Debug)]
+pub struct EmailPolicy {
+    /// The base of links in emails, without a trailing slash.
+    pub public_url: String,
+    pub invitation_ttl: Duration,
+    pub password_reset_ttl: Duration,
+    pub verification_ttl: Duration,
+    /// Log-in requires a verified address.
+    pub require_verified: bool,
 }
 
 /// `If-Match`: the version the client last read, or any (`*`).

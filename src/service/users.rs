@@ -12,12 +12,15 @@
 
 use super::events;
 use super::idempotency::{self, Idempotency};
-use super::{AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, paginate, retrying};
+use super::{
+    AppState, MAX_PAGE_SIZE, Precondition, authorized, decode_cursor, outbox, paginate, recovery,
+    retrying,
+};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::Principal;
 use crate::domain::{
-    ApiKey, DisplayName, Email, EventType, Password, Position, Role, User, UserId,
+    ApiKey, DisplayName, Email, EmailKind, EventType, Password, Position, Role, User, UserId,
 };
 use crate::error::AppError;
 use crate::repo::users::{self, NewUser, UserChanges};
@@ -177,14 +180,36 @@ pub(crate) async fn update(
         password_hash: password_hash.as_deref(),
     };
     let (input, changes) = (&input, &changes);
-    retrying(|| async move {
+    let (user, pending) = retrying(|| async move {
         let mut tx = state.db.tenant_tx(principal).await?;
         // Another organization's id is simply not found: RLS hides the row.
         let target = users::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
         authorize_update(tx.role()?, principal.user_id(), &target, input)?;
         Precondition::check(precondition, target.version)?;
+        // A new address becomes the user's only once verified: until then the old one stays,
+        // and is told of the change.
+        let mut changes = UserChanges {
+            email: changes.email,
+            display_name: changes.display_name,
+            role: changes.role,
+            password_hash: changes.password_hash,
+        };
+        let mut pending = None;
+        if let Some(email) = changes.email {
+            let (key, differs, taken) = users::email_change(&mut tx, id, email).await?;
+            if taken {
+                return Err(AppError::Conflict {
+                    code: "EMAIL_ALREADY_EXISTS",
+                    message: "a user with this email already exists in this organization",
+                });
+            }
+            if differs {
+                changes.email = None;
+                pending = Some(key);
+            }
+        }
         // Compare-and-set: a concurrent change since the read above also fails the precondition.
-        let user = users::update(&mut tx, id, changes, Precondition::expected(precondition))
+        let user = users::update(&mut tx, id, &changes, Precondition::expected(precondition))
             .await?
             .ok_or(if precondition.is_some() {
                 AppError::PreconditionFailed
@@ -211,10 +236,27 @@ pub(crate) async fn update(
         if others || user.role == target.role {
             events::record(&mut tx, EventType::UserUpdated, &user);
         }
+        if let Some(new_email) = &pending {
+            recovery::queue_verification(state, &mut tx, &user, new_email).await?;
+            outbox::queue(
+                &mut tx,
+                EmailKind::EmailChanged,
+                &user.email,
+                serde_json::json!({
+                    "display_name": user.display_name,
+                    "new_email": new_email,
+                }),
+            )
+            .await?;
+        }
         tx.commit().await?;
-        Ok(user)
+        Ok((user, pending.is_some()))
     })
-    .await
+    .await?;
+    if pending {
+        outbox::queued(state, &[EmailKind::VerifyEmail, EmailKind::EmailChanged]);
+    }
+    Ok(user)
 }
 
 /// The work an update needs before its transaction, done outside it (no connection is held

@@ -38,6 +38,16 @@ async fn fixture_for(app: &TestApp, a_owner: &Member, template: &str) -> Option<
         key.assert_status(201);
         return Some(key.str("/id"));
     }
+    if template.starts_with("/v1/invitations/{id}") {
+        let invitation = app
+            .as_user(a_owner)
+            .post("/v1/invitations")
+            .json(json!({"email": "invited@a.test", "role": "admin"}))
+            .send()
+            .await;
+        invitation.assert_status(201);
+        return Some(invitation.str("/id"));
+    }
     if template.starts_with("/v1/webhooks/{id}") {
         let endpoint = app
             .as_user(a_owner)

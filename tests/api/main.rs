@@ -14,6 +14,7 @@ mod consistency;
 mod cross_tenant;
 mod deploy;
 mod distribution;
+mod email;
 mod errors;
 mod events;
 mod explain;

@@ -61,6 +61,19 @@ const FIELDS: &[(Place, Rule)] = &[
         ok::<ProjectName>,
     ),
     (Place::Body("CreateApiKeyRequest", "name"), ok::<ApiKeyName>),
+    (
+        Place::Body("AcceptInvitationRequest", "display_name"),
+        ok::<DisplayName>,
+    ),
+    (
+        Place::Body("AcceptInvitationRequest", "password"),
+        ok::<Password>,
+    ),
+    (
+        Place::Body("PasswordResetConfirmRequest", "password"),
+        ok::<Password>,
+    ),
+    (Place::Body("CreateInvitationRequest", "email"), ok::<Email>),
     (Place::Body("SignupRequest", "email"), ok::<Email>),
     (Place::Body("CreateUserRequest", "email"), ok::<Email>),
     (Place::Body("UpdateUserRequest", "email"), ok::<Email>),
@@ -83,6 +96,7 @@ const FIELDS: &[(Place, Rule)] = &[
     (Place::Param("listProjects", "cursor"), ok::<Cursor>),
     (Place::Param("listUsers", "cursor"), ok::<Cursor>),
     (Place::Param("listApiKeys", "cursor"), ok::<Cursor>),
+    (Place::Param("listInvitations", "cursor"), ok::<Cursor>),
     (Place::Param("listWebhooks", "cursor"), ok::<Cursor>),
     (
         Place::Param("listWebhookDeliveries", "cursor"),
@@ -115,6 +129,11 @@ const BOUNDED_ONLY: &[&str] = &[
     "LoginRequest.password",
     "RefreshRequest.refresh_token",
     "UpdateUserRequest.current_password",
+    "PasswordResetRequest.org_slug",
+    "PasswordResetRequest.email",
+    "AcceptInvitationRequest.token",
+    "PasswordResetConfirmRequest.token",
+    "VerifyEmailRequest.token",
 ];
 
 /// Parameters whose rule is the API layer's own, checked beside it: `If-Match` is read by

@@ -6,4 +6,5 @@ update app.users
 set deleted_at = now()
 where org_id = $1 and id = $2 and deleted_at is null
   and ($3::int8 is null or version = $3::int8)
-returning id, email, display_name, role, version, created_at, updated_at, deleted_at
+returning id, email, display_name, role, version, created_at, updated_at, deleted_at,
+          email_verified_at

@@ -6,4 +6,5 @@
 -- fk_users_org_id and RLS WITH CHECK (org_id must be the context's organization).
 insert into app.users (org_id, id, email, display_name, password_hash, role)
 values ($1, $2, app.text_key($3), normalize($4, NFC), $5, $6)
-returning id, email, display_name, role, version, created_at, updated_at, deleted_at
+returning id, email, display_name, role, version, created_at, updated_at, deleted_at,
+          email_verified_at

@@ -4,4 +4,5 @@
 update app.users
 set deleted_at = null
 where org_id = $1 and id = $2 and deleted_at is not null
-returning id, email, display_name, role, version, created_at, updated_at, deleted_at
+returning id, email, display_name, role, version, created_at, updated_at, deleted_at,
+          email_verified_at

@@ -11,4 +11,5 @@ set email = coalesce(app.text_key($3), email),
     password_hash = coalesce($6, password_hash)
 where org_id = $1 and id = $2 and deleted_at is null
   and ($7::int8 is null or version = $7::int8)
-returning id, email, display_name, role, version, created_at, updated_at, deleted_at
+returning id, email, display_name, role, version, created_at, updated_at, deleted_at,
+          email_verified_at

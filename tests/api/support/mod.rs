@@ -5,6 +5,7 @@ pub mod client;
 pub mod db;
 pub mod process;
 pub mod proxy;
+pub mod smtp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +61,14 @@ pub fn settings_for(db: &TestDb) -> Settings {
     settings.api_key_requests_per_minute = 1_000_000;
     // Tests fire dozens of concurrent creates (each a hash): let them queue.
     settings.password_hash_queue = 10_000;
+    // Without an SMTP server (tests/api/email.rs brings one), emails are files: one directory
+    // for every test, outside the repository.
+    settings.mail_dir = std::env::temp_dir().join("tenantry-test-mail");
+    // The worker's statements would mix with those that tests count (round trips, pool use,
+    // the database's state): tests that send emails turn it on.
+    settings.mail_worker = false;
+    settings.invitations_per_hour = 100_000;
+    settings.password_resets_per_hour = 100_000;
     // The webhook relay runs only in the tests about it (tests/api/webhooks.rs).
     settings.webhook_relay = false;
     settings

@@ -222,6 +222,26 @@ async fn deliveries(app: &TestApp, who: &Member, endpoint: &str) -> Vec<Value> {
     resp.body["items"].as_array().expect("items").clone()
 }
 
+/// The endpoint's deliveries once `done` holds for them, or as they are after `within`: the
+/// relay records an attempt just after the receiver has answered it, so a test that saw a
+/// request arrive polls until the record is there, then asserts on it.
+async fn deliveries_when(
+    app: &TestApp,
+    who: &Member,
+    endpoint: &str,
+    within: Duration,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + within;
+    loop {
+        let listed = deliveries(app, who, endpoint).await;
+        if done(&listed) || Instant::now() > deadline {
+            return listed;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn an_endpoint_lives_through_create_read_update_rotate_and_delete_and_its_secret_is_shown_once()
  {
@@ -514,8 +534,11 @@ async fn a_failing_receiver_gets_retries_with_the_same_webhook_id_then_recovers(
     receiver
         .wait_for(Duration::from_secs(10), |r| r.len() > before)
         .await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let failing = deliveries(&app, &owner, &endpoint_id).await;
+    let failing = deliveries_when(&app, &owner, &endpoint_id, Duration::from_secs(10), |d| {
+        d.first()
+            .is_some_and(|d| d["attempts"].as_i64().is_some_and(|n| n >= 3))
+    })
+    .await;
     assert_eq!(failing[0]["status"], "pending");
     assert!(failing[0]["attempts"].as_i64().expect("attempts") >= 3);
     let error = failing[0]["error"].as_str().expect("an error").to_owned();
@@ -543,7 +566,10 @@ async fn a_failing_receiver_gets_retries_with_the_same_webhook_id_then_recovers(
         ids[..first_of_second].iter().all(|id| *id == first_id),
         "every retry of the first event carries its webhook-id, and the second waits: {ids:?}"
     );
-    let after = deliveries(&app, &owner, &endpoint_id).await;
+    let after = deliveries_when(&app, &owner, &endpoint_id, Duration::from_secs(10), |d| {
+        d.iter().all(|d| d["status"] == "succeeded")
+    })
+    .await;
     assert!(
         after.iter().all(|d| d["status"] == "succeeded"),
         "{after:?}"

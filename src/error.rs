@@ -431,6 +431,7 @@ pub const CONSTRAINTS: &[(&str, ConstraintOutcome)] = {
         ("ck_events_seq", Bug),
         ("ck_events_type", Bug),
         ("ck_events_actor_type", Bug),
+        ("ck_events_actor", Bug),
         ("ck_events_request_id", Bug),
         ("ck_events_payload", Bug),
     ]

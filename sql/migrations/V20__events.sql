@@ -15,7 +15,8 @@
 --   - type: `<resource>.<verb>` (user.created, project.deleted, ...); the service's
 --     EventType is the one list.
 --   - subject_id: the id of the resource the event is about.
---   - actor_type/actor_id: who acted ('user' or 'api_key'), stamped from the transaction's
+--   - actor_type/actor_id: who acted ('user' or 'api_key'; both NULL when the service acted
+--     by itself, as the webhook relay does, V27), stamped from the transaction's
 --     context by app.current_actor_type()/app.current_actor_id() (V19) in the trigger
 --     app.stamp_event, never by the caller.
 --   - request_id: the HTTP request's id (X-Request-Id), NULL outside a request.
@@ -81,8 +82,8 @@ create table app.events (
     seq bigint not null,
     type text not null,
     subject_id uuid not null,
-    actor_type text not null default app.current_actor_type(),
-    actor_id uuid not null default app.current_actor_id(),
+    actor_type text default app.current_actor_type(),
+    actor_id uuid default app.current_actor_id(),
     request_id text,
     payload jsonb not null,
     created_at timestamptz not null default now(),
@@ -93,6 +94,9 @@ create table app.events (
     constraint ck_events_seq check (seq > 0),
     constraint ck_events_type check (type ~ '^[a-z][a-z_]*\.[a-z][a-z_]*$' and length(type) <= 64),
     constraint ck_events_actor_type check (actor_type in ('user', 'api_key')),
+    -- No actor (both NULL) only for what the service does by itself: the webhook relay
+    -- disabling a failing endpoint (V27). Every request has an actor.
+    constraint ck_events_actor check ((actor_type is null) = (actor_id is null)),
     constraint ck_events_request_id check (length(request_id) between 1 and 128),
     constraint ck_events_payload check (jsonb_typeof(payload) = 'object')
 );

@@ -6,7 +6,7 @@
 -- deletes old events only.
 -- Seed: fixtures/seed.psql (A: A1 owner, A2 member; B: B1 admin, B2 owner).
 begin;
-select plan(22);
+select plan(26);
 \ir fixtures/seed.psql
 
 set local role tenantry_app;
@@ -97,6 +97,41 @@ select is(app.emit_event('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'bbbbbbbb-0000-
                          'user.updated', 'bbbbbbbb-0000-4000-8000-000000000002', 'r', '{}'),
           1::bigint, 'B''s events have their own sequence');
 select is((select count(*) from app.events), 1::bigint, 'B''s admin reads B''s event');
+
+------------------------------------------------------------------------------------------------
+-- 4b. The webhook relay (V27) records what it does by itself (disabling an endpoint): in the
+-- organization it entered only, and with no actor, whatever its statement names.
+------------------------------------------------------------------------------------------------
+reset role;
+savepoint relay;
+set local app.user_id = '';
+set local app.role = '';
+set local role tenantry_relay;
+set local app.org_id = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+select ok(app.emit_event('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-0000-7000-8000-0000000000e9',
+                         'webhook_endpoint.disabled', 'aaaaaaaa-0000-4000-8000-0000000000f9', null,
+                         '{}') > 0,
+    'the relay records an event in the organization it entered');
+insert into app.events (org_id, id, seq, type, subject_id, actor_type, actor_id, payload)
+    values ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-0000-7000-8000-0000000000ea', 98,
+            'webhook_endpoint.disabled', 'aaaaaaaa-0000-4000-8000-0000000000f9', 'user',
+            'aaaaaaaa-0000-4000-8000-000000000001', '{}');
+select throws_ok(
+    $$select app.emit_event('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'cccccccc-0000-7000-8000-0000000000eb',
+                            'webhook_endpoint.disabled', 'cccccccc-0000-4000-8000-0000000000f9', null, '{}')$$,
+    '42501', null, 'the relay writes no event for another organization');
+select throws_ok(
+    $$insert into app.events (org_id, id, seq, type, subject_id, payload)
+      values ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'cccccccc-0000-7000-8000-0000000000ec', 97,
+              'webhook_endpoint.disabled', 'cccccccc-0000-4000-8000-0000000000f9', '{}')$$,
+    '42501', null, 'nor inserts one there directly (RLS)');
+reset role;
+select results_eq(
+    $$select actor_type, actor_id from app.events
+      where id in ('aaaaaaaa-0000-7000-8000-0000000000e9', 'aaaaaaaa-0000-7000-8000-0000000000ea')$$,
+    $$values (null::text, null::uuid), (null::text, null::uuid)$$,
+    'the relay''s events have no actor, even one it names (app.stamp_event)');
+rollback to savepoint relay;
 
 ------------------------------------------------------------------------------------------------
 -- 5. Retention: purge deletes events older than the cut-off, of every organization.

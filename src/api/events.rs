@@ -113,8 +113,10 @@ macro_rules! event_schemas {
                 seq: i64,
                 /// The id of the resource the event is about (`data.id`).
                 subject_id: Uuid,
-                /// Who made the change: a user or an API key.
-                actor: ActorDto,
+                /// Who made the change: a user or an API key; absent when the service acted by
+                /// itself (the webhook relay disabling a failing endpoint).
+                #[oai(skip_serializing_if_is_none)]
+                actor: Option<ActorDto>,
                 /// The id of the request that made the change (`X-Request-Id`).
                 request_id: Option<String>,
                 /// When the change was made (its transaction's time).
@@ -139,7 +141,7 @@ macro_rules! event_schemas {
                         id: e.id,
                         seq: e.seq,
                         subject_id: e.subject_id,
-                        actor: e.actor.into(),
+                        actor: e.actor.map(Into::into),
                         request_id: e.request_id,
                         created_at: e.created_at,
                         data: Payload(e.payload, PhantomData),
@@ -168,6 +170,7 @@ event_schemas! {
     WebhookEndpointUpdated = "webhook_endpoint.updated", "WebhookEndpointUpdatedEvent", EndpointDto;
     WebhookEndpointSecretRotated = "webhook_endpoint.secret_rotated", "WebhookEndpointSecretRotatedEvent", EndpointDto;
     WebhookEndpointDeleted = "webhook_endpoint.deleted", "WebhookEndpointDeletedEvent", EndpointDto;
+    WebhookEndpointDisabled = "webhook_endpoint.disabled", "WebhookEndpointDisabledEvent", EndpointDto;
 }
 
 /// A page of events.

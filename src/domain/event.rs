@@ -64,10 +64,17 @@ event_types! {
     ApiKeyCreated = "api_key.created",
     /// An API key was revoked (payload: the key).
     ApiKeyRevoked = "api_key.revoked",
+    /// A webhook endpoint was created (payload: the endpoint, never its secret).
     WebhookEndpointCreated = "webhook_endpoint.created",
+    /// A webhook endpoint changed, or was enabled again (payload: the endpoint).
     WebhookEndpointUpdated = "webhook_endpoint.updated",
+    /// A webhook endpoint's signing secret was replaced (payload: the endpoint).
     WebhookEndpointSecretRotated = "webhook_endpoint.secret_rotated",
+    /// A webhook endpoint was deleted (payload: the endpoint).
     WebhookEndpointDeleted = "webhook_endpoint.deleted",
+    /// The relay disabled a webhook endpoint after too many consecutive failed deliveries
+    /// (payload: the endpoint; no actor).
+    WebhookEndpointDisabled = "webhook_endpoint.disabled",
 }
 
 impl std::fmt::Display for EventType {
@@ -84,7 +91,8 @@ pub struct Event {
     pub seq: i64,
     pub event_type: EventType,
     pub subject_id: Uuid,
-    pub actor: Actor,
+    /// Who acted; `None` when the service acted by itself (the webhook relay).
+    pub actor: Option<Actor>,
     pub request_id: Option<String>,
     pub payload: serde_json::Value,
     pub created_at: DateTime<Utc>,

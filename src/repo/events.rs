@@ -41,8 +41,7 @@ impl TryFrom<&Row> for Event {
                 .ok_or_else(|| AppError::internal(format!("unknown event type {event_type:?}")))?,
             subject_id: col(row, "subject_id")?,
             actor: Actor::from_columns(actor_type, col(row, "actor_id")?)
-                .map_err(AppError::internal)?
-                .ok_or_else(|| AppError::internal("an event without an actor"))?,
+                .map_err(AppError::internal)?,
             request_id: col(row, "request_id")?,
             payload: col(row, "payload")?,
             created_at: col(row, "created_at")?,

@@ -38,7 +38,10 @@ use super::outbound::{Attempt, Outbound, OutboundSettings};
 use super::signing;
 use crate::config::Settings;
 use crate::db::Sql;
+use crate::domain::EventType;
+use crate::domain::webhooks::WebhookEndpoint;
 use crate::metrics::METRICS;
+use crate::service::events::Resource as _;
 use crate::sql;
 
 /// The channel deliveries and events notify on.
@@ -103,6 +106,8 @@ pub enum RelayError {
     Db(#[from] tokio_postgres::Error),
     #[error("database pool: {0}")]
     Pool(String),
+    #[error("a row the relay read: {0}")]
+    Record(String),
 }
 
 /// A database error with the server's message (tokio-postgres shows only "db error").
@@ -566,9 +571,23 @@ async fn record(
         let disabled = tx
             .query(sql!("relay/disable_endpoint.sql"), &[&org, &endpoint.id])
             .await?;
-        if !disabled.is_empty() {
+        if let Some(row) = disabled.first() {
             tx.query(sql!("relay/hold_deliveries.sql"), &[&org, &endpoint.id])
                 .await?;
+            // The event carries the endpoint as the API shows it, and commits with the change.
+            let disabled = WebhookEndpoint::try_from(row)
+                .map_err(|err| RelayError::Record(err.to_string()))?;
+            tx.query(
+                sql!("relay/emit_event.sql"),
+                &[
+                    &org,
+                    &Uuid::now_v7(),
+                    &EventType::WebhookEndpointDisabled.as_str(),
+                    &disabled.subject_id(),
+                    &disabled.payload(),
+                ],
+            )
+            .await?;
             tracing::warn!(endpoint_id = %endpoint.id, org_id = %org, failures,
                 "webhook endpoint disabled after consecutive failures");
         }

@@ -625,6 +625,21 @@ async fn a_delivery_dies_after_its_last_attempt_the_endpoint_is_disabled_and_a_r
     assert_eq!(shown.body["enabled"], false, "{}", shown.text);
     assert_eq!(shown.body["disabled_reason"], "failing");
     assert_eq!(receiver.received().len(), 5);
+    // Disabling records one event, in the same transaction: the endpoint as the API shows
+    // it, and no actor (no person or key acted).
+    let events = app
+        .as_user(&owner)
+        .get("/v1/events?type=webhook_endpoint.disabled")
+        .send()
+        .await;
+    events.assert_status(200);
+    let disabled = events.body["items"].as_array().expect("items");
+    assert_eq!(disabled.len(), 1, "{}", events.text);
+    assert_eq!(disabled[0]["subject_id"], endpoint_id.as_str());
+    assert!(disabled[0].get("actor").is_none(), "{}", events.text);
+    assert_eq!(disabled[0]["data"]["enabled"], false);
+    assert_eq!(disabled[0]["data"]["disabled_reason"], "failing");
+    assert!(disabled[0]["data"].get("secret").is_none());
     let listed = deliveries(&app, &owner, &endpoint_id).await;
     let dead: Vec<&Value> = listed.iter().filter(|d| d["status"] == "dead").collect();
     assert_eq!(dead.len(), 1, "{listed:?}");

@@ -488,6 +488,9 @@ impl Bindings {
             webhook,
             webhooks,
             delivery,
+            api_key,
+            event_type,
+            body,
             status,
             no_time,
             no_i32,
@@ -513,6 +516,10 @@ impl Bindings {
             ("relay/endpoint_failed.sql", vec![org, webhook]),
             ("relay/disable_endpoint.sql", vec![org, webhook]),
             ("relay/hold_deliveries.sql", vec![org, webhook]),
+            (
+                "relay/emit_event.sql",
+                vec![org, api_key, event_type, webhook, body],
+            ),
             ("relay/due_orgs.sql", vec![limit_i32]),
             ("relay/backlog.sql", vec![]),
         ]

@@ -9,6 +9,8 @@ RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked && rm -rf src
 COPY src ./src
 COPY sql ./sql
+# The email templates are compiled into the binary (include_str!).
+COPY templates ./templates
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
 FROM debian:bookworm-slim

@@ -70,3 +70,45 @@ fn the_login_role_of_the_api_is_a_member_of_the_request_roles_and_the_relays() {
     );
     assert!(script.contains("create role tenantry_api login nosuperuser nobypassrls noinherit"));
 }
+
+/// The value compose gives a variable nobody set: `${NAME:-default}` is the default.
+fn compose_default(value: &str) -> String {
+    match value.split_once(":-") {
+        Some((_, rest)) if value.starts_with("${") => {
+            rest.strip_suffix('}').expect("a closing brace").to_owned()
+        }
+        _ => value.to_owned(),
+    }
+}
+
+/// `docker compose up` runs the API in production, which refuses to start without mail
+/// settings: the file's defaults (its local mail catcher) must satisfy that check.
+#[test]
+fn the_api_service_starts_in_production_with_the_files_mail_defaults() {
+    let compose = compose();
+    let api = &compose["services"]["api"];
+    let env: std::collections::HashMap<String, String> = environment(api)
+        .into_iter()
+        .map(|(k, v)| (k, compose_default(&v)))
+        .collect();
+    assert_eq!(env["TENANTRY_ENV"], "production");
+    let mut settings = tenantry::config::Settings::defaults();
+    settings.environment = tenantry::config::Environment::Production;
+    settings.smtp_url = Some(secrecy::SecretString::from(
+        env["TENANTRY_SMTP_URL"].clone(),
+    ));
+    settings.mail_from = Some(env["TENANTRY_MAIL_FROM"].clone());
+    settings.public_url = Some(env["TENANTRY_PUBLIC_URL"].clone());
+    if let Err(err) = tenantry::mail::Mailer::from_settings(&settings) {
+        panic!("the compose file's mail settings are refused: {err}");
+    }
+    assert!(
+        compose["services"]["mail"]["image"]
+            .as_str()
+            .is_some_and(|image| image.starts_with("axllent/mailpit:")),
+        "the local mail catcher the defaults point at"
+    );
+    // Without the defaults, production refuses to start.
+    settings.smtp_url = None;
+    assert!(tenantry::mail::Mailer::from_settings(&settings).is_err());
+}

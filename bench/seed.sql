@@ -23,7 +23,10 @@
 --     the secondary indexes are dropped before the load and recreated after it, from their own
 --     saved definitions; primary keys stay, filled in key order.
 \set ON_ERROR_STOP on
-\if :{?before}
+-- -v define=1 (bench/citus) only defines the layout's functions: that script inserts the rows
+-- through the coordinator instead.
+select :{?before} or :{?define} as bench_define \gset
+\if :bench_define
 create schema bench;
 create function bench.id(kind int, number bigint) returns uuid
     language sql immutable strict parallel safe
@@ -56,6 +59,9 @@ create function bench.projects(orgs int, users int, projects int)
                  bench.id(1, bench.user_number(o, 1 + (p - 1) % users))
           from generate_series(1, orgs) o, generate_series(1, projects) p $$;
 
+\endif
+
+\if :{?before}
 create table bench.saved_index as
 select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition
 from pg_index i

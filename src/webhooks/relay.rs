@@ -578,12 +578,13 @@ async fn record(
             let disabled = WebhookEndpoint::try_from(row)
                 .map_err(|err| RelayError::Record(err.to_string()))?;
             tx.query(
-                sql!("relay/emit_event.sql"),
+                sql!("events/emit.sql"),
                 &[
                     &org,
                     &Uuid::now_v7(),
                     &EventType::WebhookEndpointDisabled.as_str(),
                     &disabled.subject_id(),
+                    &"",
                     &disabled.payload(),
                 ],
             )

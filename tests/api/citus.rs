@@ -205,8 +205,8 @@ async fn every_repository_query_and_the_session_check_target_one_shard() {
         if ["relay/enter.sql", "relay/due_orgs.sql", "relay/backlog.sql"].contains(file) {
             continue;
         }
-        if *file == "relay/emit_event.sql" {
-            // As events/emit.sql above, as the relay: the counter and the event.
+        if *file == "events/emit.sql" {
+            // As for the request above, as the relay: the counter and the event.
             let sent = count_event_statements(&client, &counters, file, params).await;
             if sent != (2, 0) {
                 problems.push(format!(

@@ -490,6 +490,7 @@ impl Bindings {
             delivery,
             api_key,
             event_type,
+            key,
             body,
             status,
             no_time,
@@ -517,8 +518,8 @@ impl Bindings {
             ("relay/disable_endpoint.sql", vec![org, webhook]),
             ("relay/hold_deliveries.sql", vec![org, webhook]),
             (
-                "relay/emit_event.sql",
-                vec![org, api_key, event_type, webhook, body],
+                "events/emit.sql",
+                vec![org, api_key, event_type, webhook, key, body],
             ),
             ("relay/due_orgs.sql", vec![limit_i32]),
             ("relay/backlog.sql", vec![]),
